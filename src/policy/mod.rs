@@ -1,0 +1,1 @@
+//! Room policy (draft-ietf-mimi-room-policy-03).

@@ -1,0 +1,1 @@
+//! `mimi://` identifiers (protocol-06 §3, draft-mahy-mimi-identity).

@@ -1,0 +1,1 @@
+//! Wire structs of draft-ietf-mimi-protocol-06.
