@@ -1027,3 +1027,43 @@ fn encoder_refuses_deep_parts() {
         ContentError::PartNestingTooDeep { .. }
     );
 }
+
+// ---- receiver rules that need context -------------------------------------------
+
+#[test]
+fn referenced_id_with_unknown_hash_algorithm() {
+    let mut id = [9u8; 32];
+    id[0] = 0x02;
+    let b = with(|m| m.in_reply_to = bstr(&id));
+    // Well-formed and valid as CBOR/CDDL ...
+    let c = MimiContent::decode(&b).expect("decodes");
+    // ... but a receiver discards it.
+    assert_err!(
+        c.check_receiver_rules(1_700_000_000).unwrap_err(),
+        ContentError::UnknownHashAlgorithm {
+            path: "inReplyTo",
+            code: 2
+        },
+        "inReplyTo"
+    );
+    id[0] = 0x01;
+    let ok = MimiContent::decode(&with(|m| m.in_reply_to = bstr(&id))).unwrap();
+    assert!(ok.check_receiver_rules(1_700_000_000).is_ok());
+}
+
+#[test]
+fn expiry_outside_the_plausible_window() {
+    let now = 1_700_000_000u64;
+    let b = with(|m| m.expires = arr(&[vec![0xf4], uint(now + 2 * 365 * 86400)]));
+    let c = MimiContent::decode(&b).expect("decodes");
+    assert_err!(
+        c.check_receiver_rules(now).unwrap_err(),
+        ContentError::ExpiryTooFarInFuture { .. }
+    );
+    let b = with(|m| m.expires = arr(&[vec![0xf4], uint(now - 2 * 365 * 86400)]));
+    let c = MimiContent::decode(&b).expect("decodes");
+    assert_err!(
+        c.check_receiver_rules(now).unwrap_err(),
+        ContentError::ExpiryTooFarInPast { .. }
+    );
+}

@@ -155,6 +155,28 @@ fn every_example_round_trips_and_has_the_stated_id() {
     }
 }
 
+/// The JSON of "original" carries the body text the `.edn` shows.
+#[test]
+fn original_json_shows_the_text() {
+    let d = dir();
+    let edn = read_text(&d.join("original.edn"));
+    let line = edn
+        .lines()
+        .find(|l| l.trim_start().starts_with("'Hi"))
+        .expect("content line in original.edn");
+    let text = line.trim().trim_matches('\'');
+    let json = decode_to_json(&read(&d.join("original.cbor"))).unwrap();
+    assert_eq!(json["nestedPart"]["contentText"], serde_json::json!(text));
+    assert_eq!(
+        json["nestedPart"]["cardinality"],
+        serde_json::json!("single")
+    );
+    assert_eq!(
+        json["nestedPart"]["disposition"]["name"],
+        serde_json::json!("render")
+    );
+}
+
 /// Message ids quoted inside later examples (replaces / inReplyTo) are the ids
 /// the earlier examples derive to.
 #[test]

@@ -394,6 +394,44 @@ pub enum ContentError {
         reason: &'static str,
     },
 
+    /// An absolute expiry more than a year in the past (content-08 Security
+    /// Considerations: discard).
+    #[error("expires.time {time}: absolute expiry more than a year before now ({now})")]
+    ExpiryTooFarInPast {
+        /// The expiry (UNIX seconds).
+        time: u32,
+        /// The receiver's clock (UNIX seconds).
+        now: u64,
+    },
+
+    /// An expiry more than a year in the future, absolute or relative
+    /// (content-08 Security Considerations: discard).
+    #[error("expires.time {time} (relative: {relative}): more than a year in the future")]
+    ExpiryTooFarInFuture {
+        /// The expiry field.
+        time: u32,
+        /// Whether it is relative.
+        relative: bool,
+    },
+
+    /// A referenced message id whose first octet names an unknown hash
+    /// algorithm (content-08 Security Considerations: discard).
+    #[error("{path}: message id uses unknown hash algorithm {code}")]
+    UnknownHashAlgorithm {
+        /// `replaces` or `inReplyTo`.
+        path: &'static str,
+        /// The first octet.
+        code: u8,
+    },
+
+    /// Following `inReplyTo` links returns to a message already visited
+    /// (content-08 §"In-Reply-To": receivers check for loops).
+    #[error("inReplyTo chain loops back to message {id}")]
+    ReplyLoop {
+        /// The first id seen twice.
+        id: super::types::MessageId,
+    },
+
     /// Converting the decoded message to JSON failed (should not happen).
     #[error("JSON conversion failed: {reason}")]
     Json {

@@ -13,6 +13,9 @@
 //! * [`derive_message_id`], [`message_id_of_bytes`] and
 //!   [`MimiContent::message_id`] implement the -08 message id (with 16-bit
 //!   URI length prefixes).
+//! * [`MimiContent::check_receiver_rules`], [`check_reply_chain`] and
+//!   [`MimiContent::resolve_cid`] are the receiver rules that need a clock,
+//!   other messages, or the part tree.
 //! * [`decode_to_json`] gives the JSON form printed by `mimi-ref decode --type content`.
 //!
 //! CBOR is read and written by the small strict codec in `cbor` (ciborium's
@@ -26,6 +29,7 @@ mod error;
 mod implied;
 mod message_id;
 mod parts;
+mod receiver;
 mod types;
 
 pub use cbor::MAX_SAFE_INTEGER;
@@ -36,6 +40,7 @@ pub use implied::{
 };
 pub use message_id::{derive_message_id, derive_message_id_draft07, message_id_of_bytes};
 pub use parts::CID_DOMAIN;
+pub use receiver::{check_reply_chain, ONE_YEAR_SECS};
 pub use types::{
     Cardinality, Disposition, EncryptionAlgorithm, Expiration, ExtensionKey, Extensions,
     ExternalPart, HashAlgorithm, MessageId, MimiContent, MultiPart, NestedPart, PartBody,

@@ -284,14 +284,30 @@ impl Cardinality {
 }
 
 /// `SinglePart = (cardinality: single, contentType: tstr, content: bstr)`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Serializes `content` as hex and, when it is valid UTF-8, also as
+/// `contentText` (a convenience for `mimi-ref decode`; not part of the format).
+#[derive(Debug, Clone, PartialEq)]
 pub struct SinglePart {
     /// Media type with parameters, e.g. `text/markdown;variant=GFM-MIMI`.
     pub content_type: String,
     /// The content octets.
-    #[serde(serialize_with = "ser_hex")]
     pub content: Vec<u8>,
+}
+
+impl Serialize for SinglePart {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = std::str::from_utf8(&self.content).ok();
+        let mut st = s.serialize_struct("SinglePart", 3)?;
+        st.serialize_field("contentType", &self.content_type)?;
+        st.serialize_field("content", &hex::encode(&self.content))?;
+        if let Some(t) = text {
+            st.serialize_field("contentText", t)?;
+        } else {
+            st.skip_field("contentText")?;
+        }
+        st.end()
+    }
 }
 
 /// `ExternalPart` (content-08 §"External Content").
