@@ -219,7 +219,7 @@ fn check_no_panic_and_canonical(bytes: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases by default; set PROPTEST_CASES for longer runs.
 
     #[test]
     fn valid_content_round_trips(c in content()) {
