@@ -10,6 +10,16 @@ use super::types::{MimiContent, NestedPart, PartBody};
 pub const CID_DOMAIN: &str = "local.invalid";
 
 impl NestedPart {
+    /// The language tags of this part: the comma-separated `language` field
+    /// split, trimmed, empty entries dropped (content-08 §"Language"; tags are
+    /// not validated, an unknown tag is not an error).
+    pub fn language_tags(&self) -> impl Iterator<Item = &str> {
+        self.language
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
     /// This part and all parts below it, depth-first pre-order (index 0 = `self`).
     pub fn parts_preorder(&self) -> Vec<&NestedPart> {
         let mut out = Vec::new();
@@ -61,5 +71,26 @@ impl MimiContent {
                 "names a NullPart or MultiPart, not a Single/ExternalPart",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{Disposition, PartBody};
+
+    #[test]
+    fn language_tags_split() {
+        let p = NestedPart {
+            disposition: Disposition::Render,
+            language: "en-US, fr,,de ".into(),
+            body: PartBody::Null,
+        };
+        assert_eq!(p.language_tags().collect::<Vec<_>>(), ["en-US", "fr", "de"]);
+        let empty = NestedPart {
+            language: String::new(),
+            ..p
+        };
+        assert_eq!(empty.language_tags().count(), 0);
     }
 }
