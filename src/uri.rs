@@ -604,7 +604,8 @@ mod tests {
     #[test]
     fn rejects_malformed_with_a_reason() {
         use UriError::*;
-        let bad: &[(&str, fn(&UriError) -> bool)] = &[
+        type Check = fn(&UriError) -> bool;
+        let bad: &[(&str, Check)] = &[
             ("", |e| matches!(e, Empty)),
             ("https://a.example/u/x", |e| matches!(e, WrongScheme { .. })),
             ("a.example/u/x", |e| matches!(e, WrongScheme { .. })),
