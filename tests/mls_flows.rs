@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use mimi_ref::client::{Client, CommitRequest, ProcessError, Received};
+use mimi_ref::room::profile::{key_package_ref, CIPHERSUITE};
 use mimi_ref::room::{
     Accepted, AppDataOp, Committer, ComponentId, ComponentLogic, ComponentRejection, Dictionary,
     ProposalKind, PublicRoom, QueuedInfo, ReplaceLogic, RoomError,
@@ -92,7 +93,7 @@ fn hub_snapshot(hub: &PublicRoom) -> HubSnapshot {
         epoch: hub.epoch(),
         members: hub.members(),
         dictionary: hub.dictionary(),
-        queued: hub.queued_proposals(),
+        queued: hub.queued_proposals().unwrap(),
         group_info: hub.group_info().to_vec(),
         tree: hub.ratchet_tree().unwrap(),
     }
@@ -168,7 +169,21 @@ fn add(
     others: &mut [&mut Client],
     participants: &[u8],
 ) {
+    add_with(hub, adder, joiner, others, participants, false)
+}
+
+/// As [`add`]; with `inline_tree` the Welcome carries the ratchet tree and the
+/// joiner gets no separate tree.
+fn add_with(
+    hub: &mut PublicRoom,
+    adder: &mut Client,
+    joiner: &mut Client,
+    others: &mut [&mut Client],
+    participants: &[u8],
+    inline_tree: bool,
+) {
     let kp = joiner.key_package().unwrap();
+    let kp_ref = key_package_ref(&kp).unwrap();
     let out = adder
         .commit(
             GID,
@@ -176,6 +191,7 @@ fn add(
                 app_data: vec![(PARTICIPANTS, AppDataOp::Update(participants.to_vec()))],
                 adds: vec![kp],
                 removes: vec![],
+                inline_ratchet_tree: inline_tree,
             },
         )
         .unwrap();
@@ -185,7 +201,7 @@ fn add(
     match accepted {
         Accepted::Commit(info) => {
             assert_eq!(info.added, vec![joiner.identity()]);
-            assert_eq!(info.added_key_package_refs.len(), 1);
+            assert_eq!(info.added_key_package_refs, vec![kp_ref]);
             assert!(
                 matches!(info.committer, Committer::Member { ref identity, .. } if *identity == adder.identity())
             );
@@ -208,8 +224,9 @@ fn add(
         "committer's tree = hub's tree"
     );
     let tree = hub.ratchet_tree().unwrap();
+    let tree = (!inline_tree).then_some(tree.as_slice());
     let gid = joiner
-        .join_from_welcome(out.welcome.as_deref().unwrap(), Some(&tree))
+        .join_from_welcome(out.welcome.as_deref().unwrap(), tree)
         .unwrap();
     assert_eq!(gid, GID);
 }
@@ -275,7 +292,7 @@ fn six_flows_end_to_end() {
             assert!(matches!(c.process(p).unwrap(), Received::Proposal { .. }));
         }
     }
-    let queued = hub.queued_proposals();
+    let queued = hub.queued_proposals().unwrap();
     assert_eq!(queued.len(), 2);
     assert_eq!(queued[1].kind, ProposalKind::SelfRemove);
     assert_eq!(queued[1].sender_leaf, Some(bob_leaf));
@@ -289,7 +306,7 @@ fn six_flows_end_to_end() {
         }
         other => panic!("expected a commit, got {other:?}"),
     }
-    assert!(hub.queued_proposals().is_empty());
+    assert!(hub.queued_proposals().unwrap().is_empty());
     alice.merge_pending_commit(GID).unwrap();
     assert!(matches!(
         cathy.process(&out.commit).unwrap(),
@@ -428,8 +445,8 @@ fn rejected_app_data_update_is_refused_by_hub_and_members_and_changes_nothing() 
         .is_err());
     assert_eq!(client_snapshot(&alice), alice_before);
 
-    // The room still works: Bob drops his own queued proposal by starting over
-    // from a fresh client state is not needed; Alice commits a good update.
+    // The room still works: Alice commits a good update. (Bob's own refused
+    // proposal stays in his queue until the next merge clears it.)
     let out = alice
         .commit(
             GID,
@@ -656,4 +673,94 @@ fn malformed_and_misdirected_input_is_refused_without_change() {
 
     assert_eq!(hub_snapshot(&hub), before);
     assert_eq!(client_snapshot(&alice), alice_before);
+}
+
+#[test]
+fn member_removes_another_with_app_data_update_in_same_commit() {
+    let (mut hub, mut alice, mut bob) = two_member_room(replace(), replace());
+    let bob_leaf = bob.own_leaf(GID).unwrap();
+    // A leaf that is not a member cannot be removed.
+    assert!(matches!(
+        alice.commit(
+            GID,
+            &CommitRequest {
+                removes: vec![7],
+                ..Default::default()
+            }
+        ),
+        Err(mimi_ref::client::CommitError::NotAMember(7))
+    ));
+    let out = alice
+        .commit(
+            GID,
+            &CommitRequest {
+                app_data: vec![(PARTICIPANTS, AppDataOp::Update(b"alice".to_vec()))],
+                removes: vec![bob_leaf],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(out.welcome.is_none());
+    match hub
+        .process_handshake(&out.commit, Some(&out.group_info))
+        .unwrap()
+    {
+        Accepted::Commit(info) => assert_eq!(info.removed, vec![(bob_leaf, bob.identity())]),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+    alice.merge_pending_commit(GID).unwrap();
+    assert_eq!(
+        bob.process(&out.commit).unwrap(),
+        Received::Commit {
+            new_epoch: 2,
+            removed_self: true
+        }
+    );
+    assert_consistent(&hub, &[&alice]);
+    assert_eq!(hub.dictionary()[&PARTICIPANTS], b"alice");
+    // Bob can no longer send either.
+    assert!(bob.send(GID, b"still here?").is_err());
+}
+
+#[test]
+fn key_package_without_room_capabilities_cannot_be_added() {
+    use openmls::prelude::{BasicCredential, CredentialWithKey, KeyPackage, MlsMessageOut};
+    use openmls_basic_credential::SignatureKeyPair;
+    use openmls_rust_crypto::OpenMlsRustCrypto;
+    use tls_codec::Serialize as _;
+
+    let (hub, mut alice, _bob) = two_member_room(replace(), replace());
+    // A plain openmls KeyPackage: default capabilities, no AppDataUpdate/SelfRemove.
+    let provider = OpenMlsRustCrypto::default();
+    let signer = SignatureKeyPair::new(CIPHERSUITE.signature_algorithm()).unwrap();
+    let credential = CredentialWithKey {
+        credential: BasicCredential::new(b"mimi://d.example/d/dave1".to_vec()).into(),
+        signature_key: signer.public().into(),
+    };
+    let kp = KeyPackage::builder()
+        .build(CIPHERSUITE, &provider, &signer, credential)
+        .unwrap();
+    let bytes = MlsMessageOut::from(kp.key_package().clone())
+        .tls_serialize_detached()
+        .unwrap();
+    assert!(
+        key_package_ref(&bytes).is_ok(),
+        "the KeyPackage itself is valid"
+    );
+    let before = client_snapshot(&alice);
+    let err = alice
+        .commit(
+            GID,
+            &CommitRequest {
+                adds: vec![bytes],
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, mimi_ref::client::CommitError::Build(_)),
+        "{err}"
+    );
+    assert_eq!(client_snapshot(&alice), before);
+    assert_eq!(hub.epoch(), 1);
 }

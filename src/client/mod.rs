@@ -34,11 +34,11 @@ use openmls::extensions::{AppDataDictionary, AppDataDictionaryExtension};
 use openmls::prelude::{
     BasicCredential, CommitBuilderStageError, CreateCommitError, CreateMessageError,
     CredentialWithKey, ExternalCommitBuilderError, ExternalCommitBuilderFinalizeError, GroupId,
-    KeyPackage, KeyPackageNewError, KeyPackageVerifyError, LeafNodeIndex, LeafNodeParameters,
-    LeaveGroupError, MergeCommitError, MergePendingCommitError, MlsGroup, MlsGroupCreateConfig,
-    MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageOut, NewGroupError, ProcessMessageError,
-    ProcessedMessageContent, Proposal, ProposalError, ProtocolMessage, ProtocolVersion, Sender,
-    StageCommitError, StagedWelcome, WelcomeError,
+    KeyPackage, KeyPackageNewError, LeafNodeIndex, LeafNodeParameters, LeaveGroupError,
+    MergeCommitError, MergePendingCommitError, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
+    MlsMessageBodyIn, MlsMessageOut, NewGroupError, ProcessMessageError, ProcessedMessageContent,
+    Proposal, ProposalError, ProtocolMessage, Sender, StageCommitError, StagedWelcome,
+    WelcomeError,
 };
 use openmls::prelude::{Extension, Extensions};
 use openmls_basic_credential::SignatureKeyPair;
@@ -49,9 +49,9 @@ use tls_codec::Serialize as _;
 
 use crate::room::component::{self, resolve_updates};
 use crate::room::profile::{
-    credential_identity, decode_group_info, decode_message, decode_protocol_message,
-    decode_ratchet_tree, leaf_capabilities, required_capabilities, DecodeError, CIPHERSUITE,
-    WIRE_FORMAT_POLICY,
+    credential_identity, decode_group_info, decode_key_package, decode_message,
+    decode_protocol_message, decode_ratchet_tree, leaf_capabilities, required_capabilities,
+    DecodeError, KeyPackageInputError, CIPHERSUITE, WIRE_FORMAT_POLICY,
 };
 use crate::room::{
     commit_summary, AppDataOp, ComponentId, ComponentLogic, ComponentRejection, Dictionary,
@@ -102,21 +102,14 @@ pub enum CommitError {
     /// No group with this id at this client.
     #[error("unknown group")]
     UnknownGroup,
-    /// A KeyPackage to add could not be decoded.
+    /// A KeyPackage to add could not be decoded or failed validation
+    /// (signature, lifetime, keys, ciphersuite).
     #[error("KeyPackage #{index}: {source}")]
-    KeyPackageDecode {
+    KeyPackage {
         /// Position in the request.
         index: usize,
-        /// The decode error.
-        source: DecodeError,
-    },
-    /// A KeyPackage to add failed validation (signature, lifetime, keys).
-    #[error("KeyPackage #{index} invalid: {source}")]
-    KeyPackageInvalid {
-        /// Position in the request.
-        index: usize,
-        /// The validation error.
-        source: KeyPackageVerifyError,
+        /// Why it was refused.
+        source: KeyPackageInputError,
     },
     /// A leaf to remove is not a member.
     #[error("leaf {0} is not a member")]
@@ -305,6 +298,10 @@ pub struct CommitRequest {
     pub adds: Vec<Vec<u8>>,
     /// Leaves to remove.
     pub removes: Vec<u32>,
+    /// Put the ratchet tree into the Welcome's GroupInfo (and the exported
+    /// GroupInfo), so joiners need no separate tree (protocol-06 §5.5
+    /// RatchetTreeOption "full" vs. sent alongside).
+    pub inline_ratchet_tree: bool,
 }
 
 /// What an incoming message was.
@@ -526,23 +523,8 @@ impl Client {
     ) -> Result<CommitOutput, CommitError> {
         let mut key_packages = Vec::with_capacity(request.adds.len());
         for (index, bytes) in request.adds.iter().enumerate() {
-            let kp_in = match decode_message(bytes)
-                .map_err(|source| CommitError::KeyPackageDecode { index, source })?
-                .extract()
-            {
-                MlsMessageBodyIn::KeyPackage(kp) => kp,
-                _ => {
-                    return Err(CommitError::KeyPackageDecode {
-                        index,
-                        source: DecodeError::WrongBody {
-                            expected: "a KeyPackage",
-                        },
-                    })
-                }
-            };
-            let kp = kp_in
-                .validate(self.provider.crypto(), ProtocolVersion::Mls10)
-                .map_err(|source| CommitError::KeyPackageInvalid { index, source })?;
+            let kp = decode_key_package(self.provider.crypto(), bytes)
+                .map_err(|source| CommitError::KeyPackage { index, source })?;
             key_packages.push(kp);
         }
         let logic = Arc::clone(&self.logic);
@@ -575,7 +557,7 @@ impl Client {
             .load_psks(provider.storage())
             .map_err(|e| CommitError::Prepare(e.to_string()))?
             .create_group_info(true)
-            .use_ratchet_tree_extension(false);
+            .use_ratchet_tree_extension(request.inline_ratchet_tree);
         let changes = resolve_updates(
             logic.as_ref(),
             dict.as_ref(),

@@ -39,8 +39,8 @@ use std::sync::Arc;
 use openmls::group::ProposalStore;
 use openmls::prelude::Credential;
 use openmls::prelude::{
-    CreationFromExternalError, GroupEpoch, GroupId, MergeCommitError, ProcessedMessageContent,
-    Proposal, ProtocolMessage, PublicGroup, PublicProcessMessageError, Sender, StageCommitError,
+    CreationFromExternalError, GroupId, MergeCommitError, ProcessedMessageContent, Proposal,
+    ProtocolMessage, PublicGroup, PublicProcessMessageError, Sender, StageCommitError,
     StagedCommit,
 };
 use openmls_rust_crypto::{MemoryStorageError, OpenMlsRustCrypto};
@@ -299,27 +299,22 @@ impl PublicRoom {
         )
     }
 
-    /// The queued proposals, in queue order.
-    pub fn queued_proposals(&self) -> Vec<QueuedInfo> {
-        self.group_queue()
-    }
-
-    fn group_queue(&self) -> Vec<QueuedInfo> {
-        // The in-memory queue mirrors the stored one (PublicGroup keeps both in step).
-        match self.group.queued_proposals(self.provider.storage()) {
-            Ok(list) => list
-                .into_iter()
-                .map(|(r, q)| QueuedInfo {
-                    reference: r.as_slice().to_vec(),
-                    sender_leaf: match q.sender() {
-                        Sender::Member(l) => Some(l.u32()),
-                        _ => None,
-                    },
-                    kind: proposal_kind(q.proposal()),
-                })
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+    /// The queued proposals, in queue order (read from the room's storage,
+    /// which `PublicGroup` keeps in step with its in-memory queue).
+    pub fn queued_proposals(&self) -> Result<Vec<QueuedInfo>, RoomError> {
+        Ok(self
+            .group
+            .queued_proposals(self.provider.storage())?
+            .into_iter()
+            .map(|(r, q)| QueuedInfo {
+                reference: r.as_slice().to_vec(),
+                sender_leaf: match q.sender() {
+                    Sender::Member(l) => Some(l.u32()),
+                    _ => None,
+                },
+                kind: proposal_kind(q.proposal()),
+            })
+            .collect())
     }
 
     /// The GroupInfo the hub serves for external joins (`MLSMessage` bytes):
@@ -469,7 +464,7 @@ impl PublicRoom {
             .map(|q| q.proposal_reference_ref().as_slice().to_vec())
             .collect();
         let missing = self
-            .group_queue()
+            .queued_proposals()?
             .iter()
             .filter(|q| !covered.contains(&q.reference))
             .count();
@@ -638,9 +633,4 @@ pub(crate) fn commit_summary(
         old_dictionary,
         new_dictionary,
     })
-}
-
-/// The epoch as a plain number (helper for callers holding an openmls epoch).
-pub fn epoch_number(epoch: GroupEpoch) -> u64 {
-    epoch.as_u64()
 }

@@ -20,6 +20,7 @@ use openmls::prelude::{
     MlsMessageBodyIn, MlsMessageIn, ProposalType, ProtocolMessage, RatchetTreeIn,
     RequiredCapabilitiesExtension, WireFormatPolicy, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
 };
+use openmls::prelude::{KeyPackage, KeyPackageVerifyError, OpenMlsCrypto, ProtocolVersion};
 use thiserror::Error;
 use tls_codec::Deserialize as _;
 
@@ -89,6 +90,55 @@ pub fn decode_protocol_message(bytes: &[u8]) -> Result<ProtocolMessage, DecodeEr
         .map_err(|_| DecodeError::WrongBody {
             expected: "a PublicMessage or PrivateMessage",
         })
+}
+
+/// Why bytes are not an acceptable KeyPackage.
+#[derive(Debug, Error)]
+pub enum KeyPackageInputError {
+    /// Not an `MLSMessage` carrying a KeyPackage.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The KeyPackage fails validation (RFC 9420 §10.1: signature, keys, lifetime).
+    #[error("invalid KeyPackage: {0}")]
+    Invalid(#[from] KeyPackageVerifyError),
+    /// The KeyPackage is for another ciphersuite than the room profile's.
+    #[error("KeyPackage ciphersuite is not the room profile's")]
+    WrongCiphersuite,
+    /// Hashing failed (internal).
+    #[error("KeyPackageRef computation failed")]
+    Hash,
+}
+
+/// Decode and validate a KeyPackage (`MLSMessage` bytes) with `crypto`.
+pub fn decode_key_package(
+    crypto: &impl OpenMlsCrypto,
+    bytes: &[u8],
+) -> Result<KeyPackage, KeyPackageInputError> {
+    let kp_in = match decode_message(bytes)?.extract() {
+        MlsMessageBodyIn::KeyPackage(kp) => kp,
+        _ => {
+            return Err(DecodeError::WrongBody {
+                expected: "a KeyPackage",
+            }
+            .into())
+        }
+    };
+    let kp = kp_in.validate(crypto, ProtocolVersion::Mls10)?;
+    if kp.ciphersuite() != CIPHERSUITE {
+        return Err(KeyPackageInputError::WrongCiphersuite);
+    }
+    Ok(kp)
+}
+
+/// The KeyPackageRef (RFC 9420 §5.2) of a KeyPackage given as `MLSMessage`
+/// bytes, after validating it. The hub records KeyPackageRef → provider when
+/// relaying key material and routes Welcomes by it (protocol-06 §5.2, §5.3).
+pub fn key_package_ref(bytes: &[u8]) -> Result<Vec<u8>, KeyPackageInputError> {
+    let crypto = openmls_rust_crypto::RustCrypto::default();
+    let kp = decode_key_package(&crypto, bytes)?;
+    kp.hash_ref(&crypto)
+        .map(|r| r.as_slice().to_vec())
+        .map_err(|_| KeyPackageInputError::Hash)
 }
 
 /// Decode a TLS-encoded ratchet tree.
