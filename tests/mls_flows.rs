@@ -84,6 +84,7 @@ struct HubSnapshot {
     members: BTreeMap<u32, Vec<u8>>,
     dictionary: Dictionary,
     queued: Vec<QueuedInfo>,
+    queued_messages: Vec<Vec<u8>>,
     group_info: Vec<u8>,
     tree: Vec<u8>,
 }
@@ -94,6 +95,7 @@ fn hub_snapshot(hub: &PublicRoom) -> HubSnapshot {
         members: hub.members(),
         dictionary: hub.dictionary(),
         queued: hub.queued_proposals().unwrap(),
+        queued_messages: hub.queued_proposal_messages(),
         group_info: hub.group_info().to_vec(),
         tree: hub.ratchet_tree().unwrap(),
     }
@@ -338,6 +340,7 @@ fn six_flows_end_to_end() {
         .join_by_external_commit(
             hub.group_info(),
             &hub.ratchet_tree().unwrap(),
+            &hub.queued_proposal_messages(),
             &[(DEVICES, AppDataOp::Update(b"cathy1,cathy2".to_vec()))],
         )
         .unwrap();
@@ -634,7 +637,7 @@ fn malformed_and_misdirected_input_is_refused_without_change() {
         assert!(matches!(alice.process(bad), Err(ProcessError::Decode(_))));
         assert!(PublicRoom::from_group_info(bad, bad, replace()).is_err());
         assert!(alice.join_from_welcome(bad, None).is_err());
-        assert!(alice.join_by_external_commit(bad, bad, &[]).is_err());
+        assert!(alice.join_by_external_commit(bad, bad, &[], &[]).is_err());
     }
     // A KeyPackage that is not one.
     assert!(alice
@@ -763,4 +766,82 @@ fn key_package_without_room_capabilities_cannot_be_added() {
     );
     assert_eq!(client_snapshot(&alice), before);
     assert_eq!(hub.epoch(), 1);
+}
+
+#[test]
+fn external_commit_covers_queued_self_remove_and_drops_other_proposals() {
+    let (mut hub, mut alice, mut bob) = two_member_room(replace(), replace());
+    let mut alice2 = client("a.example", "alice2", replace());
+    let bob_leaf = bob.own_leaf(GID).unwrap();
+    // Bob queues an AppDataUpdate and a SelfRemove at the hub and at Alice.
+    let upd = bob
+        .propose_app_data(GID, METADATA, AppDataOp::Update(b"bye".to_vec()))
+        .unwrap();
+    let leave = bob.self_remove(GID).unwrap();
+    let mut refs = Vec::new();
+    for p in [&upd, &leave] {
+        match hub.process_handshake(p, None).unwrap() {
+            Accepted::Proposal(q) => refs.push(q.reference),
+            other => panic!("expected a proposal, got {other:?}"),
+        }
+        alice.process(p).unwrap();
+    }
+    assert_eq!(
+        hub.queued_proposal_messages(),
+        vec![upd.clone(), leave.clone()]
+    );
+
+    // Without the pending proposals, the external commit omits the SelfRemove.
+    let (_, out) = alice2
+        .join_by_external_commit(hub.group_info(), &hub.ratchet_tree().unwrap(), &[], &[])
+        .unwrap();
+    let before = hub_snapshot(&hub);
+    assert!(matches!(
+        hub.process_handshake(&out.commit, Some(&out.group_info)),
+        Err(RoomError::OmitsQueuedProposals { missing: 1 })
+    ));
+    assert_eq!(hub_snapshot(&hub), before);
+    alice2.forget_group(GID).unwrap();
+    assert!(!alice2.is_member(GID));
+
+    // With them, it covers the SelfRemove; the AppDataUpdate is dropped.
+    let (_, out) = alice2
+        .join_by_external_commit(
+            hub.group_info(),
+            &hub.ratchet_tree().unwrap(),
+            &hub.queued_proposal_messages(),
+            &[],
+        )
+        .unwrap();
+    match hub
+        .process_handshake(&out.commit, Some(&out.group_info))
+        .unwrap()
+    {
+        Accepted::Commit(info) => {
+            assert_eq!(info.removed, vec![(bob_leaf, bob.identity())]);
+            assert_eq!(info.dropped_proposals, vec![refs[0].clone()]);
+        }
+        other => panic!("expected a commit, got {other:?}"),
+    }
+    assert!(hub.queued_proposal_messages().is_empty());
+    assert!(matches!(
+        alice.process(&out.commit).unwrap(),
+        Received::Commit {
+            removed_self: false,
+            ..
+        }
+    ));
+    assert!(matches!(
+        bob.process(&out.commit).unwrap(),
+        Received::Commit {
+            removed_self: true,
+            ..
+        }
+    ));
+    assert_consistent(&hub, &[&alice, &alice2]);
+    assert_eq!(
+        hub.dictionary()[&METADATA],
+        b"Clubhouse",
+        "dropped update not applied"
+    );
 }

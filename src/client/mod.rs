@@ -695,17 +695,34 @@ impl Client {
 
     /// Join by external commit (RFC 9420 §12.4.3.2) from a GroupInfo and the
     /// ratchet tree, optionally carrying AppDataUpdates in the same commit
-    /// (allowed since openmls #2095). openmls merges the commit at once; if the
-    /// hub refuses it, call [`forget_group`](Self::forget_group). Returns the
-    /// group id and the commit bundle.
+    /// (allowed since openmls #2095). `pending_proposals` are the hub's queued
+    /// proposals (`MLSMessage` bytes, protocol-06 §5.6); openmls covers the
+    /// SelfRemoves among them by reference and ignores the rest (an external
+    /// commit cannot cover other proposals by reference). openmls merges the
+    /// commit at once; if the hub refuses it, call
+    /// [`forget_group`](Self::forget_group). Returns the group id and the
+    /// commit bundle.
     pub fn join_by_external_commit(
         &mut self,
         group_info: &[u8],
         ratchet_tree: &[u8],
+        pending_proposals: &[Vec<u8>],
         app_data: &[(ComponentId, AppDataOp)],
     ) -> Result<(Vec<u8>, CommitOutput), JoinError> {
         let vgi = decode_group_info(group_info)?;
         let tree = decode_ratchet_tree(ratchet_tree)?;
+        let mut proposals = Vec::with_capacity(pending_proposals.len());
+        for p in pending_proposals {
+            match decode_protocol_message(p)? {
+                ProtocolMessage::PublicMessage(m) => proposals.push(*m),
+                ProtocolMessage::PrivateMessage(_) => {
+                    return Err(DecodeError::WrongBody {
+                        expected: "a PublicMessage proposal",
+                    }
+                    .into())
+                }
+            }
+        }
         let gid = vgi.group_id().as_slice().to_vec();
         let dict = vgi
             .group_context()
@@ -717,6 +734,7 @@ impl Client {
         }
         let mut builder = MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
+            .with_proposals(proposals)
             .with_config(join_config())
             .build_group(&self.provider, vgi, self.credential.clone())?
             .leaf_node_parameters(

@@ -121,7 +121,8 @@ pub enum RoomError {
         /// Which part differs (`epoch`, `group_context`, `confirmation_tag`).
         field: &'static str,
     },
-    /// A commit must include every proposal the hub has queued (protocol-06 §5.3).
+    /// A commit must include every proposal the hub has queued (protocol-06 §5.3;
+    /// for an external commit: every queued SelfRemove).
     #[error("commit omits {missing} queued proposal(s) (protocol-06 §5.3)")]
     OmitsQueuedProposals {
         /// How many queued proposals the commit does not cover.
@@ -178,6 +179,10 @@ pub struct CommitInfo {
     pub added_key_package_refs: Vec<Vec<u8>>,
     /// Leaf index and identity of every removed client.
     pub removed: Vec<(u32, Vec<u8>)>,
+    /// ProposalRefs of queued proposals the commit did not cover and that the
+    /// epoch change discarded. Only an external commit can leave any: it may
+    /// cover SelfRemove proposals only (see [`PublicRoom::process_handshake`]).
+    pub dropped_proposals: Vec<Vec<u8>>,
 }
 
 /// The outcome of an accepted handshake message.
@@ -194,6 +199,8 @@ pub struct PublicRoom {
     provider: OpenMlsRustCrypto,
     group: PublicGroup,
     group_info: Vec<u8>,
+    /// The `MLSMessage` bytes of every queued proposal, in arrival order, by ProposalRef.
+    proposal_messages: Vec<(Vec<u8>, Vec<u8>)>,
     logic: Arc<dyn ComponentLogic>,
 }
 
@@ -266,6 +273,7 @@ impl PublicRoom {
             provider,
             group,
             group_info: group_info.to_vec(),
+            proposal_messages: Vec::new(),
             logic,
         })
     }
@@ -315,6 +323,16 @@ impl PublicRoom {
                 kind: proposal_kind(q.proposal()),
             })
             .collect())
+    }
+
+    /// The `MLSMessage` bytes of the queued proposals, in arrival order: what
+    /// the hub hands an external joiner with the GroupInfo (protocol-06 §5.6)
+    /// so its external commit can cover queued SelfRemove proposals.
+    pub fn queued_proposal_messages(&self) -> Vec<Vec<u8>> {
+        self.proposal_messages
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect()
     }
 
     /// The GroupInfo the hub serves for external joins (`MLSMessage` bytes):
@@ -407,6 +425,8 @@ impl PublicRoom {
                     kind: proposal_kind(queued.proposal()),
                 };
                 self.group.add_proposal(self.provider.storage(), *queued)?;
+                self.proposal_messages
+                    .push((info.reference.clone(), message.to_vec()));
                 Ok(Accepted::Proposal(info))
             }
             ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
@@ -459,15 +479,27 @@ impl PublicRoom {
         group_info: Option<&[u8]>,
     ) -> Result<Accepted, RoomError> {
         // protocol-06 §5.3: a commit must include the proposals the hub queued.
+        // An external commit cannot cover proposals by reference (RFC 9420
+        // §12.4.3.2) except SelfRemove (mls-extensions), so for it only the
+        // queued SelfRemoves are required and the rest is discarded with the
+        // epoch (see spec/deviations.md, "openmls layer").
         let covered: Vec<Vec<u8>> = staged
             .queued_proposals()
             .map(|q| q.proposal_reference_ref().as_slice().to_vec())
             .collect();
-        let missing = self
-            .queued_proposals()?
-            .iter()
-            .filter(|q| !covered.contains(&q.reference))
-            .count();
+        let external = matches!(sender, Sender::NewMemberCommit);
+        let mut missing = 0;
+        let mut dropped_proposals = Vec::new();
+        for q in self.queued_proposals()? {
+            if covered.contains(&q.reference) {
+                continue;
+            }
+            if external && q.kind != ProposalKind::SelfRemove {
+                dropped_proposals.push(q.reference);
+            } else {
+                missing += 1;
+            }
+        }
         if missing > 0 {
             return Err(RoomError::OmitsQueuedProposals { missing });
         }
@@ -510,12 +542,14 @@ impl PublicRoom {
             return Err(e);
         }
         self.group_info = gi_bytes.to_vec();
+        self.proposal_messages.clear();
         Ok(Accepted::Commit(CommitInfo {
             new_epoch: self.epoch(),
             committer: summary.committer,
             added: summary.added,
             added_key_package_refs,
             removed: summary.removed,
+            dropped_proposals,
         }))
     }
 
