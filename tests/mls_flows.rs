@@ -845,3 +845,45 @@ fn external_commit_covers_queued_self_remove_and_drops_other_proposals() {
         "dropped update not applied"
     );
 }
+
+#[test]
+fn echoes_and_duplicates_are_handled() {
+    let (mut hub, mut alice, mut bob) = two_member_room(replace(), replace());
+    // Bob's own application message fanned back to him.
+    let m = bob.send(GID, b"echo").unwrap();
+    assert_eq!(
+        bob.process(&m).unwrap(),
+        Received::OwnApplication { epoch: 1 }
+    );
+    assert!(matches!(
+        alice.process(&m).unwrap(),
+        Received::Application { .. }
+    ));
+    // A replayed application message is refused by openmls (its key is consumed).
+    assert!(alice.process(&m).is_err());
+
+    // Bob's own proposal fanned back: recognized, not queued twice.
+    let p = bob.self_remove(GID).unwrap();
+    let before = client_snapshot(&bob);
+    assert!(matches!(
+        bob.process(&p).unwrap(),
+        Received::Proposal {
+            kind: ProposalKind::SelfRemove,
+            ..
+        }
+    ));
+    assert_eq!(client_snapshot(&bob), before);
+    assert_eq!(bob.pending_proposals(GID).unwrap().len(), 1);
+    // A duplicate delivery to the hub is refused and changes nothing.
+    hub.process_handshake(&p, None).unwrap();
+    let hub_before = hub_snapshot(&hub);
+    assert!(matches!(
+        hub.process_handshake(&p, None),
+        Err(RoomError::DuplicateProposal)
+    ));
+    assert_eq!(hub_snapshot(&hub), hub_before);
+    // ... and at a member it is queued once.
+    alice.process(&p).unwrap();
+    alice.process(&p).unwrap();
+    assert_eq!(alice.pending_proposals(GID).unwrap().len(), 1);
+}

@@ -54,7 +54,8 @@ use crate::room::profile::{
     DecodeError, KeyPackageInputError, CIPHERSUITE, WIRE_FORMAT_POLICY,
 };
 use crate::room::{
-    commit_summary, AppDataOp, ComponentId, ComponentLogic, ComponentRejection, Dictionary,
+    commit_summary, proposal_kind, AppDataOp, ComponentId, ComponentLogic, ComponentRejection,
+    Dictionary, ProposalKind,
 };
 use crate::uri::{MimiUri, UriKind};
 
@@ -316,10 +317,13 @@ pub enum Received {
         /// The plaintext.
         data: Vec<u8>,
     },
-    /// A proposal, validated and queued for the next commit.
+    /// A proposal, validated and queued for the next commit (a proposal that
+    /// is already queued, e.g. this client's own echoed back, is not queued twice).
     Proposal {
         /// The ProposalRef.
         reference: Vec<u8>,
+        /// What it proposes.
+        kind: ProposalKind,
     },
     /// A commit by another member, merged.
     Commit {
@@ -332,6 +336,12 @@ pub enum Received {
     OwnCommit {
         /// The epoch the group is in now.
         new_epoch: u64,
+    },
+    /// This client's own application message, fanned back (protocol-06 §3.4:
+    /// the hub also sends to the sender's provider). openmls cannot decrypt it.
+    OwnApplication {
+        /// The epoch it was sent in.
+        epoch: u64,
     },
 }
 
@@ -809,6 +819,7 @@ impl Client {
         let processed = group.process_message(provider, msg)?;
         let sender = processed.sender().clone();
         let credential = processed.credential().clone();
+        let processed_epoch = processed.epoch().as_u64();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(app) => {
                 let sender_leaf = match sender {
@@ -838,8 +849,14 @@ impl Client {
                     )?;
                 }
                 let reference = queued.proposal_reference_ref().as_slice().to_vec();
-                group.store_pending_proposal(provider.storage(), *queued)?;
-                Ok(Received::Proposal { reference })
+                let kind = proposal_kind(queued.proposal());
+                let known = group
+                    .pending_proposals()
+                    .any(|q| q.proposal_reference_ref() == queued.proposal_reference_ref());
+                if !known {
+                    group.store_pending_proposal(provider.storage(), *queued)?;
+                }
+                Ok(Received::Proposal { reference, kind })
             }
             ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
                 let changes = resolve_updates(
@@ -874,10 +891,12 @@ impl Client {
                     new_epoch: group.epoch().as_u64(),
                 })
             }
+            ProcessedMessageContent::OwnPrivateMessage => Ok(Received::OwnApplication {
+                epoch: processed_epoch,
+            }),
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
                 Err(ProcessError::Unsupported("external join proposals"))
             }
-            _ => Err(ProcessError::Unsupported("unexpected processed content")),
         }
     }
 

@@ -121,6 +121,9 @@ pub enum RoomError {
         /// Which part differs (`epoch`, `group_context`, `confirmation_tag`).
         field: &'static str,
     },
+    /// The proposal is already queued (a duplicate delivery).
+    #[error("proposal already queued")]
+    DuplicateProposal,
     /// A commit must include every proposal the hub has queued (protocol-06 §5.3;
     /// for an external commit: every queued SelfRemove).
     #[error("commit omits {missing} queued proposal(s) (protocol-06 §5.3)")]
@@ -217,7 +220,8 @@ fn hex_id(id: &GroupId) -> String {
     hex::encode(id.as_slice())
 }
 
-fn proposal_kind(p: &Proposal) -> ProposalKind {
+/// Classify a proposal for reporting.
+pub(crate) fn proposal_kind(p: &Proposal) -> ProposalKind {
     match p {
         Proposal::Add(add) => ProposalKind::Add(credential_identity(
             add.key_package().leaf_node().credential(),
@@ -264,9 +268,12 @@ impl PublicRoom {
             || !required
                 .proposal_types()
                 .contains(&openmls::prelude::ProposalType::AppDataUpdate)
+            || !required
+                .proposal_types()
+                .contains(&openmls::prelude::ProposalType::SelfRemove)
         {
             return Err(BootstrapError::Profile(
-                "required_capabilities lacks app_data_dictionary or AppDataUpdate",
+                "required_capabilities lacks app_data_dictionary, AppDataUpdate or SelfRemove",
             ));
         }
         Ok(Self {
@@ -407,6 +414,10 @@ impl PublicRoom {
         let credential = processed.credential().clone();
         match processed.into_content() {
             ProcessedMessageContent::ProposalMessage(queued) => {
+                let reference = queued.proposal_reference_ref().as_slice();
+                if self.proposal_messages.iter().any(|(r, _)| r == reference) {
+                    return Err(RoomError::DuplicateProposal);
+                }
                 if let Proposal::AppDataUpdate(u) = queued.proposal() {
                     // Dry run: the update must apply to the current state on its own.
                     let cur = self.dictionary();
