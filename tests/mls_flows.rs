@@ -887,3 +887,63 @@ fn echoes_and_duplicates_are_handled() {
     alice.process(&p).unwrap();
     assert_eq!(alice.pending_proposals(GID).unwrap().len(), 1);
 }
+
+#[test]
+fn group_info_with_bad_signature_is_refused_and_rolled_back() {
+    let (mut hub, mut alice, mut bob) = two_member_room(replace(), replace());
+    let out = alice
+        .commit(
+            GID,
+            &CommitRequest {
+                app_data: vec![(METADATA, AppDataOp::Update(b"renamed".to_vec()))],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut forged = out.group_info.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01;
+    let before = hub_snapshot(&hub);
+    let err = hub
+        .process_handshake(&out.commit, Some(&forged))
+        .unwrap_err();
+    assert!(matches!(err, RoomError::GroupInfoInvalid(_)), "{err}");
+    assert_eq!(hub_snapshot(&hub), before);
+    // The genuine GroupInfo is then accepted: the rollback left a usable room.
+    hub.process_handshake(&out.commit, Some(&out.group_info))
+        .unwrap();
+    alice.merge_pending_commit(GID).unwrap();
+    bob.process(&out.commit).unwrap();
+    assert_consistent(&hub, &[&alice, &bob]);
+    assert_eq!(hub.dictionary()[&METADATA], b"renamed");
+}
+
+#[test]
+fn welcome_for_someone_else_is_refused() {
+    let (_hub, mut alice, _bob) = two_member_room(replace(), replace());
+    let mut dave = client("d.example", "dave1", replace());
+    let mut eve = client("e.example", "eve1", replace());
+    let out = alice
+        .commit(
+            GID,
+            &CommitRequest {
+                adds: vec![dave.key_package().unwrap()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let welcome = out.welcome.unwrap();
+    // Eve holds no KeyPackage this Welcome was made for.
+    assert!(eve
+        .join_from_welcome(&welcome, Some(&out.ratchet_tree))
+        .is_err());
+    assert!(!eve.is_member(GID));
+    // Without the tree (not inline here) Dave cannot join either ...
+    assert!(dave.join_from_welcome(&welcome, None).is_err());
+    // ... with it he can.
+    assert_eq!(
+        dave.join_from_welcome(&welcome, Some(&out.ratchet_tree))
+            .unwrap(),
+        GID
+    );
+}

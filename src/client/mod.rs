@@ -60,6 +60,7 @@ use crate::room::{
 use crate::uri::{MimiUri, UriKind};
 
 type Storage = MemoryStorageError;
+type StorageSnapshot = std::collections::HashMap<Vec<u8>, Vec<u8>>;
 
 /// Why a client could not be created.
 #[derive(Debug, Error)]
@@ -182,6 +183,9 @@ pub enum JoinError {
     /// PSK loading failed (no PSKs are used; storage error).
     #[error("external commit preparation failed: {0}")]
     Prepare(String),
+    /// The client's storage could not be snapshot or restored (internal).
+    #[error("client storage: {0}")]
+    Storage(&'static str),
     /// Serialization of an output failed.
     #[error("serialization failed: {0}")]
     Encode(#[from] tls_codec::Error),
@@ -692,15 +696,53 @@ impl Client {
             }
         };
         let tree = ratchet_tree.map(decode_ratchet_tree).transpose()?;
+        // openmls consumes the KeyPackage's private keys before it validates
+        // the rest of the Welcome (e.g. a missing ratchet tree); restore the
+        // storage on failure so a refused Welcome can be retried.
+        let snapshot = self.storage_snapshot()?;
+        let (gid, group) = match self.join_welcome_inner(welcome, tree) {
+            Ok(v) => v,
+            Err(e) => {
+                self.restore_storage(snapshot)?;
+                return Err(e);
+            }
+        };
+        self.groups.insert(gid.clone(), group);
+        Ok(gid)
+    }
+
+    fn join_welcome_inner(
+        &self,
+        welcome: openmls::prelude::Welcome,
+        tree: Option<openmls::prelude::RatchetTreeIn>,
+    ) -> Result<(Vec<u8>, MlsGroup), JoinError> {
         let staged =
             StagedWelcome::new_from_welcome(&self.provider, &join_config(), welcome, tree)?;
         let gid = staged.group_context().group_id().as_slice().to_vec();
         if self.groups.contains_key(&gid) {
             return Err(JoinError::AlreadyMember);
         }
-        let group = staged.into_group(&self.provider)?;
-        self.groups.insert(gid.clone(), group);
-        Ok(gid)
+        Ok((gid, staged.into_group(&self.provider)?))
+    }
+
+    fn storage_snapshot(&self) -> Result<StorageSnapshot, JoinError> {
+        Ok(self
+            .provider
+            .storage()
+            .values
+            .read()
+            .map_err(|_| JoinError::Storage("storage lock poisoned"))?
+            .clone())
+    }
+
+    fn restore_storage(&self, snapshot: StorageSnapshot) -> Result<(), JoinError> {
+        *self
+            .provider
+            .storage()
+            .values
+            .write()
+            .map_err(|_| JoinError::Storage("storage lock poisoned"))? = snapshot;
+        Ok(())
     }
 
     /// Join by external commit (RFC 9420 §12.4.3.2) from a GroupInfo and the
