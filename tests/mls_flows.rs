@@ -4,14 +4,13 @@
 //! epoch, omitted queued proposals, GroupInfo mismatch, malformed input), each
 //! checked to leave hub and members unchanged.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use mimi_ref::client::{Client, CommitRequest, ProcessError, Received};
+use mimi_ref::client::{Client, CommitRequest, MemberView, ProcessError, Received};
 use mimi_ref::room::profile::{key_package_ref, CIPHERSUITE};
 use mimi_ref::room::{
     Accepted, AppDataOp, Committer, ComponentId, ComponentLogic, ComponentRejection, Dictionary,
-    ProposalKind, PublicRoom, QueuedInfo, ReplaceLogic, RoomError,
+    ProposalKind, PublicRoom, ReplaceLogic, RoomError, RoomView,
 };
 use mimi_ref::uri::MimiUri;
 
@@ -77,46 +76,12 @@ fn dict(entries: &[(ComponentId, &[u8])]) -> Dictionary {
     entries.iter().map(|(k, v)| (*k, v.to_vec())).collect()
 }
 
-/// Everything observable about the hub's room.
-#[derive(Debug, PartialEq, Eq)]
-struct HubSnapshot {
-    epoch: u64,
-    members: BTreeMap<u32, Vec<u8>>,
-    dictionary: Dictionary,
-    queued: Vec<QueuedInfo>,
-    queued_messages: Vec<Vec<u8>>,
-    group_info: Vec<u8>,
-    tree: Vec<u8>,
+fn hub_snapshot(hub: &PublicRoom) -> RoomView {
+    hub.view().unwrap()
 }
 
-fn hub_snapshot(hub: &PublicRoom) -> HubSnapshot {
-    HubSnapshot {
-        epoch: hub.epoch(),
-        members: hub.members(),
-        dictionary: hub.dictionary(),
-        queued: hub.queued_proposals().unwrap(),
-        queued_messages: hub.queued_proposal_messages(),
-        group_info: hub.group_info().to_vec(),
-        tree: hub.ratchet_tree().unwrap(),
-    }
-}
-
-/// Everything observable about a member's group.
-#[derive(Debug, PartialEq, Eq)]
-struct ClientSnapshot {
-    epoch: Option<u64>,
-    members: Option<BTreeMap<u32, Vec<u8>>>,
-    dictionary: Option<Dictionary>,
-    pending: Option<Vec<Vec<u8>>>,
-}
-
-fn client_snapshot(c: &Client) -> ClientSnapshot {
-    ClientSnapshot {
-        epoch: c.epoch(GID),
-        members: c.members(GID),
-        dictionary: c.dictionary(GID),
-        pending: c.pending_proposals(GID),
-    }
+fn client_snapshot(c: &Client) -> Option<MemberView> {
+    c.view(GID)
 }
 
 /// Hub and every given member agree on epoch, member set and dictionary.

@@ -349,6 +349,26 @@ pub enum Received {
     },
 }
 
+/// Everything observable about one of a client's groups, for before/after
+/// comparisons and the equivalence tests' abstraction function.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberView {
+    /// Whether the client is still an active member.
+    pub active: bool,
+    /// The epoch.
+    pub epoch: u64,
+    /// This client's leaf index.
+    pub own_leaf: u32,
+    /// Members: leaf index → credential identity.
+    pub members: BTreeMap<u32, Vec<u8>>,
+    /// The `app_data_dictionary`.
+    pub dictionary: Dictionary,
+    /// ProposalRefs queued for the next commit.
+    pub pending_proposals: Vec<Vec<u8>>,
+    /// Whether this client has a pending (unmerged) commit.
+    pub pending_commit: bool,
+}
+
 /// A MIMI client: one provider, one signature key, one credential, its groups.
 pub struct Client {
     uri: MimiUri,
@@ -472,6 +492,28 @@ impl Client {
 
     fn group(&self, group_id: &[u8]) -> Option<&MlsGroup> {
         self.groups.get(group_id)
+    }
+
+    /// A snapshot of the client's view of a group.
+    pub fn view(&self, group_id: &[u8]) -> Option<MemberView> {
+        let g = self.group(group_id)?;
+        Some(MemberView {
+            active: g.is_active(),
+            epoch: g.epoch().as_u64(),
+            own_leaf: g.own_leaf_index().u32(),
+            members: g
+                .members()
+                .map(|m| (m.index.u32(), credential_identity(&m.credential)))
+                .collect(),
+            dictionary: component::snapshot(
+                g.extensions().app_data_dictionary().map(|e| e.dictionary()),
+            ),
+            pending_proposals: g
+                .pending_proposals()
+                .map(|q| q.proposal_reference_ref().as_slice().to_vec())
+                .collect(),
+            pending_commit: g.pending_commit().is_some(),
+        })
     }
 
     /// Whether this client holds the group (and is still an active member).

@@ -31,7 +31,7 @@ pub type ComponentId = u16;
 pub type Dictionary = BTreeMap<ComponentId, Vec<u8>>;
 
 /// One AppDataUpdate operation on a component (mls-extensions-09 §4.7).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum AppDataOp {
     /// `update`: the payload whose meaning the component defines.
     Update(Vec<u8>),

@@ -143,7 +143,7 @@ pub enum RoomError {
 }
 
 /// What a proposal proposes, as the hub reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum ProposalKind {
     /// Add of a client with this credential identity.
     Add(Vec<u8>),
@@ -158,7 +158,7 @@ pub enum ProposalKind {
 }
 
 /// An accepted, queued proposal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct QueuedInfo {
     /// The ProposalRef (RFC 9420 §5.2), the hub's handle for `invalidProposal` answers.
     pub reference: Vec<u8>,
@@ -195,6 +195,29 @@ pub enum Accepted {
     Proposal(QueuedInfo),
     /// A commit, now merged.
     Commit(CommitInfo),
+}
+
+/// Everything observable about a [`PublicRoom`], for before/after comparisons
+/// (a refused message must leave it identical) and for the equivalence tests'
+/// abstraction function.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoomView {
+    /// The MLS group id.
+    pub group_id: Vec<u8>,
+    /// The epoch.
+    pub epoch: u64,
+    /// Members: leaf index → credential identity.
+    pub members: BTreeMap<u32, Vec<u8>>,
+    /// The `app_data_dictionary`.
+    pub dictionary: Dictionary,
+    /// The queued proposals.
+    pub queued: Vec<QueuedInfo>,
+    /// The queued proposals' `MLSMessage` bytes.
+    pub queued_messages: Vec<Vec<u8>>,
+    /// The GroupInfo served for external joins.
+    pub group_info: Vec<u8>,
+    /// The TLS-encoded ratchet tree.
+    pub ratchet_tree: Vec<u8>,
 }
 
 /// The hub's public view of one room's MLS group.
@@ -282,6 +305,20 @@ impl PublicRoom {
             group_info: group_info.to_vec(),
             proposal_messages: Vec::new(),
             logic,
+        })
+    }
+
+    /// A full snapshot of the observable room state.
+    pub fn view(&self) -> Result<RoomView, RoomError> {
+        Ok(RoomView {
+            group_id: self.group_id().to_vec(),
+            epoch: self.epoch(),
+            members: self.members(),
+            dictionary: self.dictionary(),
+            queued: self.queued_proposals()?,
+            queued_messages: self.queued_proposal_messages(),
+            group_info: self.group_info.clone(),
+            ratchet_tree: self.ratchet_tree()?,
         })
     }
 
