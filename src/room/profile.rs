@@ -10,7 +10,7 @@
 //!   messages only, application messages are always encrypted.
 //! * Every leaf supports, and the GroupContext requires (`required_capabilities`),
 //!   the `app_data_dictionary` extension and the AppDataUpdate and SelfRemove
-//!   proposals (mls-extensions-09 §4.6, §4.7, §3.x SelfRemove); protocol-06
+//!   proposals (mls-extensions-09 §4.6, §4.7 and its SelfRemove proposal); protocol-06
 //!   does not say so explicitly (its §4.2 MLS profile is a TODO) — recorded in
 //!   `spec/deviations.md` under "openmls layer".
 
