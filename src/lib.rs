@@ -11,7 +11,9 @@
 //! * [`policy`]: room policy of draft-ietf-mimi-room-policy-03 and the authorization decision.
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod content;
 pub mod policy;
+pub mod room;
 pub mod uri;
 pub mod wire;

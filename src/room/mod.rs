@@ -1,0 +1,718 @@
+//! The hub's view of a room's MLS group: public state only, no group secrets.
+//!
+//! [`PublicRoom`] wraps an openmls `PublicGroup` (protocol-06 §5.3: the hub
+//! validates every handshake message; §4.3: room state lives in the
+//! GroupContext's `app_data_dictionary`). It is bootstrapped from a GroupInfo
+//! and a ratchet tree ([`PublicRoom::from_group_info`]), then fed every
+//! handshake message ([`PublicRoom::process_handshake`]):
+//!
+//! * proposals (PublicMessage) are validated, AppDataUpdate proposals are
+//!   dry-run through the [`ComponentLogic`], and accepted ones are queued;
+//! * commits are validated by openmls; a commit covering AppDataUpdate
+//!   proposals comes back as `UnresolvedAppDataCommit` and is resolved through
+//!   the component logic, then the whole staged commit is shown to
+//!   [`ComponentLogic::check_commit`]; a commit must include every queued
+//!   proposal (protocol-06 §5.3) and must come with the committer's GroupInfo.
+//!
+//! **GroupInfo: kept, not rebuilt.** The hub cannot rebuild a GroupInfo: it has
+//! neither the epoch's `external_pub` (derived from the epoch secret) nor a
+//! member's signature key. It keeps the committer's GroupInfo after checking
+//! it against its own post-commit state: the signature verifies against the
+//! signer's leaf in the hub's tree, the tree hash matches, and the GroupContext
+//! and confirmation tag are byte-identical to the hub's. Because the hub
+//! resolves AppDataUpdate proposals itself, this check also catches a committer
+//! whose component logic disagrees with the hub's (the dictionary is part of
+//! the GroupContext); the hub cannot check the confirmation tag's MAC.
+//!
+//! **Transactional.** Every check that can fail on input runs before any state
+//! changes. The only step after the merge (the GroupInfo check, which needs the
+//! merged tree) runs against a snapshot of the room's storage and restores it
+//! on failure, so a rejected message leaves epoch, members, dictionary, queued
+//! proposals, GroupInfo and tree unchanged.
+
+pub mod component;
+pub mod profile;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use openmls::group::ProposalStore;
+use openmls::prelude::Credential;
+use openmls::prelude::{
+    CreationFromExternalError, GroupId, MergeCommitError, ProcessedMessageContent, Proposal,
+    ProtocolMessage, PublicGroup, PublicProcessMessageError, Sender, StageCommitError,
+    StagedCommit,
+};
+use openmls_rust_crypto::{MemoryStorageError, OpenMlsRustCrypto};
+use openmls_traits::OpenMlsProvider;
+use thiserror::Error;
+use tls_codec::Serialize as _;
+
+pub use component::{
+    AppDataOp, CommitSummary, Committer, ComponentId, ComponentLogic, ComponentRejection,
+    Dictionary, ReplaceLogic,
+};
+use profile::{
+    credential_identity, decode_group_info, decode_protocol_message, decode_ratchet_tree,
+    DecodeError, CIPHERSUITE,
+};
+
+/// Why a room could not be bootstrapped from a GroupInfo and ratchet tree.
+#[derive(Debug, Error)]
+pub enum BootstrapError {
+    /// The GroupInfo or the tree could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// openmls refused the GroupInfo/tree pair (signature, tree hash, leaf validity).
+    #[error("GroupInfo and ratchet tree refused: {0}")]
+    Mls(#[from] CreationFromExternalError<MemoryStorageError>),
+    /// The group does not follow the mimi-ref MLS profile ([`profile`]).
+    #[error("group does not follow the room profile: {0}")]
+    Profile(&'static str),
+}
+
+/// Why the hub refused a handshake message. The room is unchanged after any of these.
+#[derive(Debug, Error)]
+pub enum RoomError {
+    /// The message, GroupInfo or tree could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Handshake messages must be PublicMessage so the hub can read them (protocol-06 §5.3).
+    #[error("handshake messages must be PublicMessage (protocol-06 §5.3)")]
+    NotPublicMessage,
+    /// The message belongs to another MLS group.
+    #[error("message is for group {got}, this room is group {expected}")]
+    WrongGroup {
+        /// This room's group id (hex).
+        expected: String,
+        /// The message's group id (hex).
+        got: String,
+    },
+    /// The message is not for the current epoch (protocol-06 §5.3 `wrongEpoch`).
+    #[error("message epoch {message} is not the room's current epoch {current}")]
+    WrongEpoch {
+        /// The epoch in the message.
+        message: u64,
+        /// The room's current epoch.
+        current: u64,
+    },
+    /// openmls rejected the message (framing, signature, proposal or commit validity).
+    #[error("MLS validation failed: {0}")]
+    Mls(#[from] PublicProcessMessageError),
+    /// openmls could not stage the commit with the resolved AppDataUpdates.
+    #[error("commit could not be staged: {0}")]
+    Stage(#[from] StageCommitError),
+    /// The component logic refused an AppDataUpdate or the commit.
+    #[error("component logic refused: {0}")]
+    Rejected(#[from] ComponentRejection),
+    /// The message carries content the hub does not accept on this path.
+    #[error("unsupported message content: {0}")]
+    Unsupported(&'static str),
+    /// A commit must come with the committer's GroupInfo for the new epoch
+    /// (protocol-06 §5.3, the hub keeps it for external joins).
+    #[error("a commit must be accompanied by the new epoch's GroupInfo")]
+    MissingGroupInfo,
+    /// The GroupInfo does not verify against the post-commit tree.
+    #[error("GroupInfo refused: {0}")]
+    GroupInfoInvalid(#[source] CreationFromExternalError<MemoryStorageError>),
+    /// The GroupInfo disagrees with the hub's post-commit state in `field`.
+    #[error("GroupInfo disagrees with the hub's post-commit state: {field}")]
+    GroupInfoMismatch {
+        /// Which part differs (`epoch`, `group_context`, `confirmation_tag`).
+        field: &'static str,
+    },
+    /// The proposal is already queued (a duplicate delivery).
+    #[error("proposal already queued")]
+    DuplicateProposal,
+    /// A commit must include every proposal the hub has queued (protocol-06 §5.3;
+    /// for an external commit: every queued SelfRemove).
+    #[error("commit omits {missing} queued proposal(s) (protocol-06 §5.3)")]
+    OmitsQueuedProposals {
+        /// How many queued proposals the commit does not cover.
+        missing: usize,
+    },
+    /// The room's storage failed.
+    #[error("room storage failed: {0}")]
+    Storage(#[from] MemoryStorageError),
+    /// Merging the staged commit failed.
+    #[error("merge failed: {0}")]
+    Merge(#[from] MergeCommitError<MemoryStorageError>),
+    /// The room's state could not be restored or serialized (internal error).
+    #[error("internal room state error: {0}")]
+    Internal(&'static str),
+}
+
+/// What a proposal proposes, as the hub reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum ProposalKind {
+    /// Add of a client with this credential identity.
+    Add(Vec<u8>),
+    /// Remove of the client at this leaf.
+    Remove(u32),
+    /// SelfRemove by the sender.
+    SelfRemove,
+    /// AppDataUpdate of a component.
+    AppDataUpdate(ComponentId, AppDataOp),
+    /// Any other proposal type (by its MLS proposal type number).
+    Other(u16),
+}
+
+/// An accepted, queued proposal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QueuedInfo {
+    /// The ProposalRef (RFC 9420 §5.2), the hub's handle for `invalidProposal` answers.
+    pub reference: Vec<u8>,
+    /// The sender's leaf index, for member senders.
+    pub sender_leaf: Option<u32>,
+    /// What it proposes.
+    pub kind: ProposalKind,
+}
+
+/// What an accepted commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// The epoch the room is in now.
+    pub new_epoch: u64,
+    /// Who committed.
+    pub committer: Committer,
+    /// Identities of added clients.
+    pub added: Vec<Vec<u8>>,
+    /// KeyPackageRefs of the added KeyPackages (protocol-06 §5.3: the hub routes
+    /// Welcomes by KeyPackageRef → provider).
+    pub added_key_package_refs: Vec<Vec<u8>>,
+    /// Leaf index and identity of every removed client.
+    pub removed: Vec<(u32, Vec<u8>)>,
+    /// ProposalRefs of queued proposals the commit did not cover and that the
+    /// epoch change discarded. Only an external commit can leave any: it may
+    /// cover SelfRemove proposals only (see [`PublicRoom::process_handshake`]).
+    pub dropped_proposals: Vec<Vec<u8>>,
+}
+
+/// The outcome of an accepted handshake message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// A proposal, now queued.
+    Proposal(QueuedInfo),
+    /// A commit, now merged.
+    Commit(CommitInfo),
+}
+
+/// Everything observable about a [`PublicRoom`], for before/after comparisons
+/// (a refused message must leave it identical) and for the equivalence tests'
+/// abstraction function.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoomView {
+    /// The MLS group id.
+    pub group_id: Vec<u8>,
+    /// The epoch.
+    pub epoch: u64,
+    /// Members: leaf index → credential identity.
+    pub members: BTreeMap<u32, Vec<u8>>,
+    /// The `app_data_dictionary`.
+    pub dictionary: Dictionary,
+    /// The queued proposals.
+    pub queued: Vec<QueuedInfo>,
+    /// The queued proposals' `MLSMessage` bytes.
+    pub queued_messages: Vec<Vec<u8>>,
+    /// The GroupInfo served for external joins.
+    pub group_info: Vec<u8>,
+    /// The TLS-encoded ratchet tree.
+    pub ratchet_tree: Vec<u8>,
+}
+
+/// The hub's public view of one room's MLS group.
+pub struct PublicRoom {
+    provider: OpenMlsRustCrypto,
+    group: PublicGroup,
+    group_info: Vec<u8>,
+    /// The `MLSMessage` bytes of every queued proposal, in arrival order, by ProposalRef.
+    proposal_messages: Vec<(Vec<u8>, Vec<u8>)>,
+    logic: Arc<dyn ComponentLogic>,
+}
+
+impl std::fmt::Debug for PublicRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicRoom")
+            .field("group_id", &hex::encode(self.group.group_id().as_slice()))
+            .field("epoch", &self.epoch())
+            .finish_non_exhaustive()
+    }
+}
+
+fn hex_id(id: &GroupId) -> String {
+    hex::encode(id.as_slice())
+}
+
+/// Classify a proposal for reporting.
+pub(crate) fn proposal_kind(p: &Proposal) -> ProposalKind {
+    match p {
+        Proposal::Add(add) => ProposalKind::Add(credential_identity(
+            add.key_package().leaf_node().credential(),
+        )),
+        Proposal::Remove(r) => ProposalKind::Remove(r.removed().u32()),
+        Proposal::SelfRemove => ProposalKind::SelfRemove,
+        Proposal::AppDataUpdate(u) => {
+            ProposalKind::AppDataUpdate(u.component_id(), AppDataOp::from_openmls(u.operation()))
+        }
+        other => ProposalKind::Other(u16::from(other.proposal_type())),
+    }
+}
+
+impl PublicRoom {
+    /// Bootstrap the hub's view from a GroupInfo (`MLSMessage` bytes) and the
+    /// TLS-encoded ratchet tree. The GroupInfo signature, the tree hash and every
+    /// leaf are verified; the group must follow the room [`profile`].
+    pub fn from_group_info(
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+        logic: Arc<dyn ComponentLogic>,
+    ) -> Result<Self, BootstrapError> {
+        let vgi = decode_group_info(group_info)?;
+        let tree = decode_ratchet_tree(ratchet_tree)?;
+        if vgi.ciphersuite() != CIPHERSUITE {
+            return Err(BootstrapError::Profile("ciphersuite is not the MTI suite"));
+        }
+        let provider = OpenMlsRustCrypto::default();
+        let (group, _) = PublicGroup::from_external(
+            provider.crypto(),
+            provider.storage(),
+            tree,
+            vgi,
+            ProposalStore::new(),
+        )?;
+        let required = group
+            .required_capabilities()
+            .ok_or(BootstrapError::Profile(
+                "no required_capabilities extension",
+            ))?;
+        if !required
+            .extension_types()
+            .contains(&openmls::prelude::ExtensionType::AppDataDictionary)
+            || !required
+                .proposal_types()
+                .contains(&openmls::prelude::ProposalType::AppDataUpdate)
+            || !required
+                .proposal_types()
+                .contains(&openmls::prelude::ProposalType::SelfRemove)
+        {
+            return Err(BootstrapError::Profile(
+                "required_capabilities lacks app_data_dictionary, AppDataUpdate or SelfRemove",
+            ));
+        }
+        Ok(Self {
+            provider,
+            group,
+            group_info: group_info.to_vec(),
+            proposal_messages: Vec::new(),
+            logic,
+        })
+    }
+
+    /// A full snapshot of the observable room state.
+    pub fn view(&self) -> Result<RoomView, RoomError> {
+        Ok(RoomView {
+            group_id: self.group_id().to_vec(),
+            epoch: self.epoch(),
+            members: self.members(),
+            dictionary: self.dictionary(),
+            queued: self.queued_proposals()?,
+            queued_messages: self.queued_proposal_messages(),
+            group_info: self.group_info.clone(),
+            ratchet_tree: self.ratchet_tree()?,
+        })
+    }
+
+    /// The MLS group id.
+    pub fn group_id(&self) -> &[u8] {
+        self.group.group_id().as_slice()
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.group.group_context().epoch().as_u64()
+    }
+
+    /// Current members: leaf index → credential identity.
+    pub fn members(&self) -> BTreeMap<u32, Vec<u8>> {
+        self.group
+            .members()
+            .map(|m| (m.index.u32(), credential_identity(&m.credential)))
+            .collect()
+    }
+
+    /// The current `app_data_dictionary`.
+    pub fn dictionary(&self) -> Dictionary {
+        component::snapshot(
+            self.group
+                .group_context()
+                .extensions()
+                .app_data_dictionary()
+                .map(|e| e.dictionary()),
+        )
+    }
+
+    /// The queued proposals, in queue order (read from the room's storage,
+    /// which `PublicGroup` keeps in step with its in-memory queue).
+    pub fn queued_proposals(&self) -> Result<Vec<QueuedInfo>, RoomError> {
+        Ok(self
+            .group
+            .queued_proposals(self.provider.storage())?
+            .into_iter()
+            .map(|(r, q)| QueuedInfo {
+                reference: r.as_slice().to_vec(),
+                sender_leaf: match q.sender() {
+                    Sender::Member(l) => Some(l.u32()),
+                    _ => None,
+                },
+                kind: proposal_kind(q.proposal()),
+            })
+            .collect())
+    }
+
+    /// The `MLSMessage` bytes of the queued proposals, in arrival order: what
+    /// the hub hands an external joiner with the GroupInfo (protocol-06 §5.6)
+    /// so its external commit can cover queued SelfRemove proposals.
+    pub fn queued_proposal_messages(&self) -> Vec<Vec<u8>> {
+        self.proposal_messages
+            .iter()
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// The GroupInfo the hub serves for external joins (`MLSMessage` bytes):
+    /// the last committer's, checked (see the module doc).
+    pub fn group_info(&self) -> &[u8] {
+        &self.group_info
+    }
+
+    /// The TLS-encoded ratchet tree of the current epoch.
+    pub fn ratchet_tree(&self) -> Result<Vec<u8>, RoomError> {
+        self.group
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .map_err(|_| RoomError::Internal("ratchet tree serialization"))
+    }
+
+    /// Check an application message for `/submitMessage` (protocol-06 §5.4):
+    /// it must be a PrivateMessage of this group carrying application content.
+    /// Returns its epoch; whether that epoch is recent enough is the hub's call.
+    pub fn check_application_message(&self, message: &[u8]) -> Result<u64, RoomError> {
+        match decode_protocol_message(message)? {
+            ProtocolMessage::PublicMessage(_) => Err(RoomError::Unsupported(
+                "application messages must be PrivateMessage (protocol-06 §5.4)",
+            )),
+            ProtocolMessage::PrivateMessage(m) => {
+                if m.group_id() != self.group.group_id() {
+                    return Err(RoomError::WrongGroup {
+                        expected: hex_id(self.group.group_id()),
+                        got: hex_id(m.group_id()),
+                    });
+                }
+                if m.content_type() != openmls::prelude::ContentType::Application {
+                    return Err(RoomError::Unsupported(
+                        "handshake content in a PrivateMessage (protocol-06 §5.3)",
+                    ));
+                }
+                Ok(m.epoch().as_u64())
+            }
+        }
+    }
+
+    /// Validate and apply one handshake message (`MLSMessage` bytes). A commit
+    /// must come with the committer's GroupInfo for the new epoch. On error the
+    /// room is unchanged.
+    pub fn process_handshake(
+        &mut self,
+        message: &[u8],
+        group_info: Option<&[u8]>,
+    ) -> Result<Accepted, RoomError> {
+        let msg = decode_protocol_message(message)?;
+        let public = match msg {
+            ProtocolMessage::PrivateMessage(_) => return Err(RoomError::NotPublicMessage),
+            ProtocolMessage::PublicMessage(p) => p,
+        };
+        if public.group_id() != self.group.group_id() {
+            return Err(RoomError::WrongGroup {
+                expected: hex_id(self.group.group_id()),
+                got: hex_id(public.group_id()),
+            });
+        }
+        let current = self.group.group_context().epoch();
+        if public.epoch() != current {
+            return Err(RoomError::WrongEpoch {
+                message: public.epoch().as_u64(),
+                current: current.as_u64(),
+            });
+        }
+        let processed = self
+            .group
+            .process_message(self.provider.crypto(), ProtocolMessage::from(*public))?;
+        let sender = processed.sender().clone();
+        let credential = processed.credential().clone();
+        match processed.into_content() {
+            ProcessedMessageContent::ProposalMessage(queued) => {
+                let reference = queued.proposal_reference_ref().as_slice();
+                if self.proposal_messages.iter().any(|(r, _)| r == reference) {
+                    return Err(RoomError::DuplicateProposal);
+                }
+                if let Proposal::AppDataUpdate(u) = queued.proposal() {
+                    // Dry run: the update must apply to the current state on its own.
+                    let cur = self.dictionary();
+                    self.logic.apply(
+                        u.component_id(),
+                        cur.get(&u.component_id()).map(Vec::as_slice),
+                        &[AppDataOp::from_openmls(u.operation())],
+                    )?;
+                }
+                let info = QueuedInfo {
+                    reference: queued.proposal_reference_ref().as_slice().to_vec(),
+                    sender_leaf: match queued.sender() {
+                        Sender::Member(l) => Some(l.u32()),
+                        _ => None,
+                    },
+                    kind: proposal_kind(queued.proposal()),
+                };
+                self.group.add_proposal(self.provider.storage(), *queued)?;
+                self.proposal_messages
+                    .push((info.reference.clone(), message.to_vec()));
+                Ok(Accepted::Proposal(info))
+            }
+            ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
+                let dict = self
+                    .group
+                    .group_context()
+                    .extensions()
+                    .app_data_dictionary()
+                    .map(|e| e.dictionary());
+                let changes = component::resolve_updates(
+                    self.logic.as_ref(),
+                    dict,
+                    unresolved.app_data_update_proposals(),
+                )?;
+                let staged = self.group.stage_app_data_commit(
+                    self.provider.crypto(),
+                    *unresolved,
+                    changes,
+                )?;
+                self.finish_commit(staged, &sender, &credential, group_info)
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                self.finish_commit(*staged, &sender, &credential, group_info)
+            }
+            ProcessedMessageContent::ExternalJoinProposalMessage(_) => Err(RoomError::Unsupported(
+                "external join proposals (use an external commit)",
+            )),
+            ProcessedMessageContent::ApplicationMessage(_) => Err(RoomError::Unsupported(
+                "application content in a PublicMessage (protocol-06 §5.4)",
+            )),
+            _ => Err(RoomError::Unsupported("unexpected processed content")),
+        }
+    }
+
+    fn summarize(
+        &self,
+        staged: &StagedCommit,
+        sender: &Sender,
+        credential: &Credential,
+    ) -> Result<CommitSummary, RoomError> {
+        commit_summary(&self.group, staged, sender, credential)
+            .ok_or(RoomError::Internal("committer not in tree"))
+    }
+
+    fn finish_commit(
+        &mut self,
+        staged: StagedCommit,
+        sender: &Sender,
+        credential: &Credential,
+        group_info: Option<&[u8]>,
+    ) -> Result<Accepted, RoomError> {
+        // protocol-06 §5.3: a commit must include the proposals the hub queued.
+        // An external commit cannot cover proposals by reference (RFC 9420
+        // §12.4.3.2) except SelfRemove (mls-extensions), so for it only the
+        // queued SelfRemoves are required and the rest is discarded with the
+        // epoch (see spec/deviations.md, "openmls layer").
+        let covered: Vec<Vec<u8>> = staged
+            .queued_proposals()
+            .map(|q| q.proposal_reference_ref().as_slice().to_vec())
+            .collect();
+        let external = matches!(sender, Sender::NewMemberCommit);
+        let mut missing = 0;
+        let mut dropped_proposals = Vec::new();
+        for q in self.queued_proposals()? {
+            if covered.contains(&q.reference) {
+                continue;
+            }
+            if external && q.kind != ProposalKind::SelfRemove {
+                dropped_proposals.push(q.reference);
+            } else {
+                missing += 1;
+            }
+        }
+        if missing > 0 {
+            return Err(RoomError::OmitsQueuedProposals { missing });
+        }
+        let summary = self.summarize(&staged, sender, credential)?;
+        self.logic.check_commit(&summary)?;
+        let gi_bytes = group_info.ok_or(RoomError::MissingGroupInfo)?;
+        let vgi = decode_group_info(gi_bytes)?;
+        if vgi.epoch() != staged.epoch() {
+            return Err(RoomError::GroupInfoMismatch { field: "epoch" });
+        }
+        if vgi.group_id() != self.group.group_id() {
+            return Err(RoomError::GroupInfoMismatch { field: "group_id" });
+        }
+        let added_key_package_refs = staged
+            .add_proposals()
+            .filter_map(|a| {
+                a.add_proposal()
+                    .key_package()
+                    .hash_ref(self.provider.crypto())
+                    .ok()
+                    .map(|r| r.as_slice().to_vec())
+            })
+            .collect();
+
+        // Snapshot, merge, then check the GroupInfo against the merged state.
+        let snapshot = self
+            .provider
+            .storage()
+            .values
+            .read()
+            .map_err(|_| RoomError::Internal("storage lock poisoned"))?
+            .clone();
+        let group_id = self.group.group_id().clone();
+        let merged = self.group.merge_commit(self.provider.storage(), staged);
+        let checked = merged
+            .map_err(RoomError::from)
+            .and_then(|()| self.check_group_info(vgi));
+        if let Err(e) = checked {
+            self.restore(snapshot, &group_id)?;
+            return Err(e);
+        }
+        self.group_info = gi_bytes.to_vec();
+        self.proposal_messages.clear();
+        Ok(Accepted::Commit(CommitInfo {
+            new_epoch: self.epoch(),
+            committer: summary.committer,
+            added: summary.added,
+            added_key_package_refs,
+            removed: summary.removed,
+            dropped_proposals,
+        }))
+    }
+
+    fn check_group_info(
+        &self,
+        vgi: openmls::messages::group_info::VerifiableGroupInfo,
+    ) -> Result<(), RoomError> {
+        let tree = self.ratchet_tree()?;
+        let tree = decode_ratchet_tree(&tree)?;
+        let scratch = OpenMlsRustCrypto::default();
+        let (verified, gi) = PublicGroup::from_external(
+            scratch.crypto(),
+            scratch.storage(),
+            tree,
+            vgi,
+            ProposalStore::new(),
+        )
+        .map_err(RoomError::GroupInfoInvalid)?;
+        let ours = self
+            .group
+            .group_context()
+            .tls_serialize_detached()
+            .map_err(|_| RoomError::Internal("group context serialization"))?;
+        let theirs = gi
+            .group_context()
+            .tls_serialize_detached()
+            .map_err(|_| RoomError::Internal("group context serialization"))?;
+        if ours != theirs {
+            return Err(RoomError::GroupInfoMismatch {
+                field: "group_context",
+            });
+        }
+        if verified.confirmation_tag() != self.group.confirmation_tag() {
+            return Err(RoomError::GroupInfoMismatch {
+                field: "confirmation_tag",
+            });
+        }
+        Ok(())
+    }
+
+    fn restore(
+        &mut self,
+        snapshot: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+        group_id: &GroupId,
+    ) -> Result<(), RoomError> {
+        *self
+            .provider
+            .storage()
+            .values
+            .write()
+            .map_err(|_| RoomError::Internal("storage lock poisoned"))? = snapshot;
+        self.group = PublicGroup::load(self.provider.storage(), group_id)?
+            .ok_or(RoomError::Internal("room state missing after restore"))?;
+        Ok(())
+    }
+}
+
+/// Build the [`CommitSummary`] of a staged commit against the pre-commit
+/// `group`. `None` if a member sender is not in the tree (cannot happen for a
+/// commit openmls validated).
+pub(crate) fn commit_summary(
+    group: &PublicGroup,
+    staged: &StagedCommit,
+    sender: &Sender,
+    credential: &Credential,
+) -> Option<CommitSummary> {
+    let identity_at = |leaf: openmls::prelude::LeafNodeIndex| {
+        group
+            .leaf(leaf)
+            .map(|l| credential_identity(l.credential()))
+    };
+    let committer = match sender {
+        Sender::Member(leaf) => Committer::Member {
+            leaf: leaf.u32(),
+            identity: identity_at(*leaf)?,
+        },
+        _ => Committer::NewMember {
+            identity: credential_identity(credential),
+        },
+    };
+    let added = staged
+        .add_proposals()
+        .map(|a| credential_identity(a.add_proposal().key_package().leaf_node().credential()))
+        .collect();
+    let mut removed: Vec<(u32, Vec<u8>)> = Vec::new();
+    for q in staged.queued_proposals() {
+        let leaf = match (q.proposal(), q.sender()) {
+            (Proposal::Remove(r), _) => r.removed(),
+            (Proposal::SelfRemove, Sender::Member(l)) => *l,
+            _ => continue,
+        };
+        if let Some(id) = identity_at(leaf) {
+            removed.push((leaf.u32(), id));
+        }
+    }
+    let old_dictionary = component::snapshot(
+        group
+            .group_context()
+            .extensions()
+            .app_data_dictionary()
+            .map(|e| e.dictionary()),
+    );
+    let new_dictionary = component::snapshot(
+        staged
+            .group_context()
+            .extensions()
+            .app_data_dictionary()
+            .map(|e| e.dictionary()),
+    );
+    Some(CommitSummary {
+        new_epoch: staged.epoch().as_u64(),
+        committer,
+        added,
+        removed,
+        old_dictionary,
+        new_dictionary,
+    })
+}
