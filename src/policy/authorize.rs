@@ -77,7 +77,7 @@ fn authorize_message(
 }
 
 /// The user whose participant-list entry a change touches, if any.
-fn list_target<'a>(p: &'a Proposal) -> Option<&'a UserId> {
+fn list_target(p: &Proposal) -> Option<&UserId> {
     match &p.change {
         Change::AddUser { user, .. }
         | Change::RemoveUser { user }
@@ -105,13 +105,13 @@ fn check_composition(committer: &Actor, proposals: &[Proposal]) -> Result<(), De
             non_removal |= !matches!(p.change, Change::RemoveUser { .. });
         }
         match &p.change {
-            Change::AddClient { client, .. } | Change::RemoveClient { client, .. } => {
-                if !clients.insert(client) {
-                    return Err(SameCommitRule::ClientChangedTwice {
-                        client: client.clone(),
-                    }
-                    .into());
+            Change::AddClient { client, .. } | Change::RemoveClient { client, .. }
+                if !clients.insert(client) =>
+            {
+                return Err(SameCommitRule::ClientChangedTwice {
+                    client: client.clone(),
                 }
+                .into());
             }
             Change::UpdateMetadata { .. } => metadata += 1,
             Change::UpdateRoles(_) => roles_update = true,
