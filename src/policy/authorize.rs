@@ -315,6 +315,12 @@ impl Ctx<'_> {
                 }
                 assignable(room, *role)?;
                 let from = room.role_of(user);
+                if from == *role {
+                    return Err(Denial::RoleUnchanged {
+                        user: user.clone(),
+                        role: from,
+                    });
+                }
                 if *user == proposer.user {
                     require(room, from, Capability::CanChangeOwnRole)?;
                     let matched = room

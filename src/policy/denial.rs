@@ -128,9 +128,14 @@ pub enum Denial {
     /// Role 0 is "not in the list"; nobody is added into or moved to it.
     #[error("role 0 cannot be assigned; removal is a separate operation (room-policy-03 §3)")]
     RoleZeroAssigned,
-    /// Ban/unban need role 1 named `banned`.
-    #[error("ban/unban need role 1 named \"banned\" (room-policy-03 §3, §8.1.3)")]
-    NoBannedRole,
+    /// A role change to the role the user already holds.
+    #[error("user {user} already holds role {role} (protocol-06 §7.5)")]
+    RoleUnchanged {
+        /// The user.
+        user: UserId,
+        /// Its role.
+        role: RoleIndex,
+    },
     /// The user already has a participant-list entry.
     #[error("user {user} is already in the participant list (room-policy-03 §4, §8.1.1)")]
     AlreadyListed {
@@ -324,7 +329,7 @@ impl Denial {
             Denial::TransitionNotAllowed { .. } => "policy.transition-not-allowed",
             Denial::UnknownRole { .. } => "policy.unknown-role",
             Denial::RoleZeroAssigned => "policy.role-zero-assigned",
-            Denial::NoBannedRole => "policy.no-banned-role",
+            Denial::RoleUnchanged { .. } => "policy.role-unchanged",
             Denial::AlreadyListed { .. } => "policy.already-listed",
             Denial::NotListed { .. } => "policy.not-listed",
             Denial::TargetsSelf { .. } => "policy.targets-self",
