@@ -1015,3 +1015,800 @@ fn every_example_role_has_rows() {
         assert_eq!(used, defined);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Per-commit rules (protocol-06 §7.5–§7.6, room-policy-03 §3, §4, §8.1.2–§8.1.3) and
+// constraints on the post-commit state (§3, §5), on the App. A.1 scenario unless noted.
+// ---------------------------------------------------------------------------------------
+
+fn a1() -> RoomPolicyState {
+    scenario(examples::cooperative())
+}
+fn member(u: &str) -> Actor {
+    Actor::new(u, &client_of(u, 1))
+}
+fn enforcer() -> Actor {
+    Actor::without_client("u5a")
+}
+fn add_user(by: &Actor, u: &str, r: RoleIndex) -> Proposal {
+    Proposal::by(
+        by,
+        Change::AddUser {
+            user: u.into(),
+            role: r,
+        },
+    )
+}
+fn add_client(by: &Actor, u: &str, c: &str) -> Proposal {
+    Proposal::by(
+        by,
+        Change::AddClient {
+            user: u.into(),
+            client: c.into(),
+        },
+    )
+}
+fn remove_user(by: &Actor, u: &str) -> Proposal {
+    Proposal::by(by, Change::RemoveUser { user: u.into() })
+}
+fn remove_client(by: &Actor, u: &str, c: &str) -> Proposal {
+    Proposal::by(
+        by,
+        Change::RemoveClient {
+            user: u.into(),
+            client: c.into(),
+        },
+    )
+}
+fn change_role(by: &Actor, u: &str, r: RoleIndex) -> Proposal {
+    Proposal::by(
+        by,
+        Change::ChangeRole {
+            user: u.into(),
+            role: r,
+        },
+    )
+}
+fn meta(by: &Actor, f: MetadataField) -> Proposal {
+    Proposal::by(
+        by,
+        Change::UpdateMetadata {
+            fields: BTreeSet::from([f]),
+        },
+    )
+}
+
+fn rule(r: Result<(), Denial>) -> &'static str {
+    match r {
+        Ok(()) => "ok",
+        Err(d) => d.rule_id(),
+    }
+}
+
+#[test]
+fn same_commit_rules() {
+    let s = a1();
+    let admin = member("u4a");
+    let ga = member("u3a");
+    let rows: Vec<(&str, Actor, Vec<Proposal>, &str)> = vec![
+        (
+            "one participant-list change per user",
+            admin.clone(),
+            vec![
+                change_role(&admin, "u2b", 3),
+                remove_user(&admin, "u2b"),
+                remove_client(&admin, "u2b", "u2b-c1"),
+            ],
+            "commit.user-changed-twice",
+        ),
+        (
+            "one change per client",
+            admin.clone(),
+            vec![
+                add_client(&admin, "u4a", "x"),
+                add_client(&admin, "u4a", "x"),
+            ],
+            "commit.client-changed-twice",
+        ),
+        (
+            "one metadata update per commit",
+            admin.clone(),
+            vec![
+                meta(&admin, MetadataField::Name),
+                meta(&admin, MetadataField::Mood),
+            ],
+            "commit.metadata-updated-twice",
+        ),
+        (
+            "one metadata update changing two fields is fine",
+            admin.clone(),
+            vec![Proposal::by(
+                &admin,
+                Change::UpdateMetadata {
+                    fields: BTreeSet::from([MetadataField::Name, MetadataField::Mood]),
+                },
+            )],
+            "ok",
+        ),
+        (
+            "roles update never with a participant-list change",
+            enforcer(),
+            vec![
+                Proposal::by(&enforcer(), Change::UpdateRoles(s.roles.clone())),
+                add_user(&enforcer(), "outsider", 1),
+            ],
+            "commit.roles-with-participant-change",
+        ),
+        (
+            "roles update with a client change only is fine",
+            enforcer(),
+            vec![
+                Proposal::by(&enforcer(), Change::UpdateRoles(s.roles.clone())),
+                remove_client(&member("u2a"), "u2a", "u2a-c1"),
+            ],
+            "ok",
+        ),
+        (
+            "preauth update with a removal",
+            enforcer(),
+            vec![
+                Proposal::by(&enforcer(), Change::UpdatePreauth(s.preauth.clone())),
+                remove_user(&enforcer(), "u2b"),
+                remove_client(&enforcer(), "u2b", "u2b-c1"),
+            ],
+            "ok",
+        ),
+        (
+            "preauth update with an addition",
+            admin.clone(),
+            vec![
+                Proposal::by(&admin, Change::UpdatePreauth(s.preauth.clone())),
+                add_user(&admin, "newbie", 2),
+            ],
+            "commit.preauth-with-non-removal",
+        ),
+        (
+            "preauth update with a role change",
+            admin.clone(),
+            vec![
+                Proposal::by(&admin, Change::UpdatePreauth(s.preauth.clone())),
+                change_role(&admin, "u2b", 3),
+            ],
+            "commit.preauth-with-non-removal",
+        ),
+        (
+            "removal keeps the user's clients",
+            ga.clone(),
+            vec![remove_user(&ga, "u2b")],
+            "commit.clients-not-removed",
+        ),
+        (
+            "ban keeps the user's clients",
+            ga.clone(),
+            vec![change_role(&ga, "u2b", 1)],
+            "commit.clients-not-removed",
+        ),
+        (
+            "leave committed by the leaver",
+            member("u2a"),
+            vec![
+                remove_user(&member("u2a"), "u2a"),
+                remove_client(&member("u2a"), "u2a", "u2a-c1"),
+            ],
+            "commit.leave-committed-by-leaver",
+        ),
+        (
+            "own client removal committed by that client",
+            member("u2a"),
+            vec![remove_client(&member("u2a"), "u2a", "u2a-c1")],
+            "commit.removal-committed-by-removed-client",
+        ),
+        (
+            "removal committed by the removed user's client",
+            member("u2b"),
+            vec![remove_user(&ga, "u2b"), remove_client(&ga, "u2b", "u2b-c1")],
+            "commit.removal-committed-by-removed-client",
+        ),
+        (
+            "a message is not a commit content",
+            admin.clone(),
+            vec![
+                Proposal::by(&admin, Change::SendMessage(MessageAction::Send)),
+                Proposal::by(&admin, Change::ReInit),
+            ],
+            "commit.message-in-commit",
+        ),
+        (
+            "an empty commit changes nothing and is allowed",
+            admin.clone(),
+            vec![],
+            "ok",
+        ),
+    ];
+    for (what, committer, proposals, want) in rows {
+        assert_eq!(
+            rule(authorize_commit(&s, &committer, &proposals)),
+            want,
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn clients_rules() {
+    let s = a1();
+    let ga = member("u3a");
+    let rows: Vec<(&str, Actor, Vec<Proposal>, &str)> = vec![
+        (
+            "unban adds no clients: proposed by the admin",
+            ga.clone(),
+            vec![
+                change_role(&ga, "banned", 2),
+                add_client(&ga, "banned", "banned-c1"),
+            ],
+            "policy.not-own-client",
+        ),
+        (
+            "unban adds no clients: proposed by the unbanned user (still banned before)",
+            ga.clone(),
+            vec![
+                change_role(&ga, "banned", 2),
+                add_client(&Actor::new("banned", "banned-c1"), "banned", "banned-c1"),
+            ],
+            "policy.missing-capability",
+        ),
+        (
+            "adding a client of another listed user",
+            member("u2a"),
+            vec![add_client(&member("u2a"), "u2b", "u2b-c7")],
+            "policy.not-own-client",
+        ),
+        (
+            "external join of one's own new client",
+            Actor::new("u2a", "u2a-c9"),
+            vec![add_client(&Actor::new("u2a", "u2a-c9"), "u2a", "u2a-c9")],
+            "ok",
+        ),
+        (
+            "add own client proposed by a non-member",
+            Actor::without_client("u2a"),
+            vec![add_client(&Actor::without_client("u2a"), "u2a", "u2a-c9")],
+            "policy.not-member-client",
+        ),
+        (
+            "adding a client already in the group",
+            member("u2a"),
+            vec![add_client(&member("u2a"), "u2a", "u2b-c1")],
+            "policy.duplicate-client",
+        ),
+        (
+            "clients of an added user are covered by the add",
+            member("u2a"),
+            vec![
+                add_user(&member("u2a"), "newbie", 2),
+                add_client(&member("u2a"), "newbie", "newbie-c1"),
+                add_client(&member("u2a"), "newbie", "newbie-c2"),
+            ],
+            "ok",
+        ),
+        (
+            "a joiner's client added by someone else",
+            member("u2a"),
+            vec![
+                Proposal::by(
+                    &Actor::new("newcomer", "newcomer-c1"),
+                    Change::Join {
+                        role: 2,
+                        method: JoinMethod::Open,
+                    },
+                ),
+                add_client(&member("u2a"), "newcomer", "newcomer-c1"),
+            ],
+            "policy.missing-capability",
+        ),
+    ];
+    for (what, committer, proposals, want) in rows {
+        assert_eq!(
+            rule(authorize_commit(&s, &committer, &proposals)),
+            want,
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn change_validation_rules() {
+    let s = a1();
+    let admin = member("u4a");
+    let mut dup = s.roles.clone();
+    dup.roles.push(dup.roles[2].clone());
+    let mut without_2 = s.roles.clone();
+    without_2.roles.retain(|r| r.role_index != 2);
+    let mut bad_preauth = s.preauth.clone();
+    bad_preauth.preauthorized_entries[0].target_role = 0;
+    let mut fixed = s.base.clone();
+    fixed.fixed_membership = true; // ordinary_user holds canAddParticipant: ill-formed
+    let rows: Vec<(&str, Actor, Change, &str)> = vec![
+        (
+            "add with role 0",
+            admin.clone(),
+            Change::AddUser {
+                user: "n".into(),
+                role: 0,
+            },
+            "policy.role-zero-assigned",
+        ),
+        (
+            "add with undefined role",
+            admin.clone(),
+            Change::AddUser {
+                user: "n".into(),
+                role: 42,
+            },
+            "policy.unknown-role",
+        ),
+        (
+            "add a listed user",
+            admin.clone(),
+            Change::AddUser {
+                user: "u2b".into(),
+                role: 2,
+            },
+            "policy.already-listed",
+        ),
+        (
+            "add oneself",
+            admin.clone(),
+            Change::AddUser {
+                user: "u4a".into(),
+                role: 2,
+            },
+            "policy.targets-self",
+        ),
+        (
+            "change role of an unlisted user",
+            admin.clone(),
+            Change::ChangeRole {
+                user: "n".into(),
+                role: 2,
+            },
+            "policy.not-listed",
+        ),
+        (
+            "remove an unlisted user",
+            admin.clone(),
+            Change::RemoveUser { user: "n".into() },
+            "policy.not-listed",
+        ),
+        (
+            "roles update with duplicate index",
+            enforcer(),
+            Change::UpdateRoles(dup),
+            "policy.invalid-policy",
+        ),
+        (
+            "roles update dropping a role in use",
+            enforcer(),
+            Change::UpdateRoles(without_2),
+            "policy.invalid-policy",
+        ),
+        (
+            "preauth update targeting role 0",
+            admin.clone(),
+            Change::UpdatePreauth(bad_preauth),
+            "policy.invalid-policy",
+        ),
+        (
+            "base update to an ill-formed fixed-membership room",
+            admin.clone(),
+            Change::UpdateBasePolicy(fixed),
+            "policy.invalid-policy",
+        ),
+    ];
+    for (what, actor, change, want) in rows {
+        assert_eq!(rule(authorize(&s, &actor, &change)), want, "{what}");
+    }
+}
+
+#[test]
+fn join_rules() {
+    let mut s = scenario(examples::strict());
+    let joiner = |claims: Vec<Claim>| Actor::new("newcomer", "newcomer-c1").with_claims(claims);
+    let join = |a: &Actor, m: JoinMethod, r: RoleIndex| {
+        vec![
+            Proposal::by(a, Change::Join { role: r, method: m }),
+            add_client(a, &a.user, a.client.as_deref().unwrap_or("x")),
+        ]
+    };
+    let nobody = joiner(vec![Claim::domain("elsewhere.example")]);
+    assert_eq!(
+        rule(authorize_commit(
+            &s,
+            &nobody,
+            &join(&nobody, JoinMethod::Preauthorized, 2)
+        )),
+        "policy.preauth-no-match"
+    );
+    assert_eq!(
+        rule(authorize_commit(
+            &s,
+            &nobody,
+            &join(&nobody, JoinMethod::Code("nope".into()), 2)
+        )),
+        "policy.invalid-join-code"
+    );
+    // The banned user is listed and cannot re-enter through a join (§4).
+    let banned = Actor::new("banned", "banned-c1").with_claims(vec![domain_claim(2)]);
+    assert_eq!(
+        rule(authorize_commit(
+            &s,
+            &banned,
+            &join(&banned, JoinMethod::Preauthorized, 2)
+        )),
+        "policy.already-listed"
+    );
+    // Joining into role 0 is meaningless.
+    assert_eq!(
+        rule(authorize_commit(
+            &s,
+            &nobody,
+            &join(&nobody, JoinMethod::Code("code2".into()), 0)
+        )),
+        "policy.role-zero-assigned"
+    );
+    // An empty claimset matches everyone (§4: all of zero claims are satisfied).
+    s.preauth.preauthorized_entries.insert(
+        0,
+        PreAuthRoleEntry {
+            claimset: vec![],
+            target_role: 2,
+        },
+    );
+    assert_eq!(
+        rule(authorize_commit(
+            &s,
+            &nobody,
+            &join(&nobody, JoinMethod::Preauthorized, 2)
+        )),
+        "ok"
+    );
+    // ... and, being first, wins over a later, more specific entry.
+    let admin_claims = joiner(vec![domain_claim(3)]);
+    assert_eq!(
+        rule(authorize_commit(
+            &s,
+            &admin_claims,
+            &join(&admin_claims, JoinMethod::Preauthorized, 3)
+        )),
+        "policy.preauth-role-mismatch"
+    );
+    // A claim must match exactly (value and credential type).
+    let mut s2 = scenario(examples::strict());
+    s2.preauth.preauthorized_entries = vec![PreAuthRoleEntry {
+        claimset: vec![
+            Claim::domain("r2.example"),
+            Claim::user("mimi://r2.example/u/x"),
+        ],
+        target_role: 2,
+    }];
+    let partial = joiner(vec![Claim::domain("r2.example")]);
+    assert_eq!(
+        rule(authorize_commit(
+            &s2,
+            &partial,
+            &join(&partial, JoinMethod::Preauthorized, 2)
+        )),
+        "policy.preauth-no-match"
+    );
+    let other_type = joiner(vec![
+        Claim::named(2, b"domain", b"r2.example"),
+        Claim::user("mimi://r2.example/u/x"),
+    ]);
+    assert_eq!(
+        rule(authorize_commit(
+            &s2,
+            &other_type,
+            &join(&other_type, JoinMethod::Preauthorized, 2)
+        )),
+        "policy.preauth-no-match"
+    );
+    let full = joiner(vec![
+        Claim::user("mimi://r2.example/u/x"),
+        Claim::domain("r2.example"),
+        Claim::domain("extra.example"),
+    ]);
+    assert_eq!(
+        rule(authorize_commit(
+            &s2,
+            &full,
+            &join(&full, JoinMethod::Preauthorized, 2)
+        )),
+        "ok"
+    );
+}
+
+#[test]
+fn open_join() {
+    // A room whose role 0 has canOpenJoin into role 2 (§8.1.1).
+    let mut roles = examples::cooperative();
+    roles.roles[0] = examples::role(
+        0,
+        "no_role",
+        &[CanOpenJoin],
+        (0, None, 0, Some(0)),
+        &[(0, &[2])],
+    );
+    validate_roles(&roles).unwrap();
+    let s = scenario(roles);
+    let j = Actor::new("newcomer", "newcomer-c1");
+    let join = |r| {
+        vec![
+            Proposal::by(
+                &j,
+                Change::Join {
+                    role: r,
+                    method: JoinMethod::Open,
+                },
+            ),
+            add_client(&j, "newcomer", "newcomer-c1"),
+        ]
+    };
+    assert_eq!(rule(authorize_commit(&s, &j, &join(2))), "ok");
+    assert_eq!(
+        rule(authorize_commit(&s, &j, &join(3))),
+        "policy.transition-not-allowed"
+    );
+}
+
+#[test]
+fn constraints_on_post_commit_state() {
+    let s = a1();
+    let sa = member("u4a");
+    // §3 minimum participants: group_admin needs one.
+    let both = vec![
+        remove_user(&sa, "u3a"),
+        remove_client(&sa, "u3a", "u3a-c1"),
+        remove_user(&sa, "u3b"),
+        remove_client(&sa, "u3b", "u3b-c1"),
+    ];
+    assert_eq!(
+        authorize_commit(&s, &sa, &both),
+        Err(Denial::MinParticipants {
+            role: 3,
+            limit: 1,
+            actual: 0
+        })
+    );
+    // The last group_admin cannot leave either.
+    let mut one_admin = s.clone();
+    one_admin.participants.remove("u3b");
+    one_admin.clients.remove("u3b");
+    let leave = vec![
+        remove_user(&member("u3a"), "u3a"),
+        remove_client(&member("u3a"), "u3a", "u3a-c1"),
+    ];
+    assert_eq!(
+        rule(authorize_commit(&one_admin, &sa, &leave)),
+        "policy.min-participants"
+    );
+    // ... but a room that starts below a minimum is not frozen for other changes.
+    let mut no_admin = one_admin.clone();
+    no_admin.participants.remove("u3a");
+    no_admin.clients.remove("u3a");
+    assert_eq!(
+        rule(authorize_commit(
+            &no_admin,
+            &sa,
+            &[add_user(&sa, "newbie", 2)]
+        )),
+        "ok"
+    );
+
+    // §3 maximum participants: policy_enforcer (max 2) is full.
+    let mut s_enf = s.clone();
+    s_enf.roles.roles[3]
+        .authorized_role_changes
+        .push(SingleSourceRoleChangeTargets {
+            from_role_index: 2,
+            target_role_indexes: vec![5],
+        });
+    let moved = vec![
+        change_role(&sa, "u2b", 5),
+        remove_client(&member("u2b"), "u2b", "u2b-c1"),
+    ];
+    // super_admin (role 4) has no (2 -> 5); grant it via group_admin's list is not enough:
+    assert_eq!(
+        rule(authorize_commit(&s_enf, &sa, &moved)),
+        "policy.transition-not-allowed"
+    );
+    s_enf.roles.roles[4]
+        .authorized_role_changes
+        .push(SingleSourceRoleChangeTargets {
+            from_role_index: 2,
+            target_role_indexes: vec![5],
+        });
+    assert_eq!(
+        authorize_commit(&s_enf, &sa, &moved),
+        Err(Denial::MaxParticipants {
+            role: 5,
+            limit: 2,
+            actual: 3
+        })
+    );
+
+    // §3 maximum active: policy_enforcer has max active 0 — making room for one more
+    // enforcer, the moved user keeps its client.
+    s_enf.participants.remove("u5b");
+    let moved_active = vec![change_role(&sa, "u2b", 5)];
+    assert_eq!(
+        authorize_commit(&s_enf, &sa, &moved_active),
+        Err(Denial::MaxActiveParticipants {
+            role: 5,
+            limit: 0,
+            actual: 1
+        })
+    );
+    // ... and without its client it is fine (kick authorized via the own-client path).
+    assert_eq!(rule(authorize_commit(&s_enf, &sa, &moved)), "ok");
+
+    // §3 minimum active: App. A.4 super_admin needs one active participant.
+    let s4 = scenario(examples::multi_org());
+    let ob = member("u6a");
+    let kick_both = vec![
+        remove_client(&ob, "u8a", "u8a-c1"),
+        remove_client(&ob, "u8b", "u8b-c1"),
+    ];
+    assert_eq!(
+        authorize_commit(&s4, &ob, &kick_both),
+        Err(Denial::MinActiveParticipants {
+            role: 8,
+            limit: 1,
+            actual: 0
+        })
+    );
+    // App. A.4 org_b_admin: at most 3.
+    let sa4 = member("u8a");
+    let two = vec![add_user(&sa4, "n1", 6), add_user(&sa4, "n2", 6)];
+    assert_eq!(
+        authorize_commit(&s4, &sa4, &two),
+        Err(Denial::MaxParticipants {
+            role: 6,
+            limit: 3,
+            actual: 4
+        })
+    );
+}
+
+#[test]
+fn base_policy_limits() {
+    let s = a1();
+    let u = member("u2a");
+    let own = vec![add_client(&u, "u2a", "u2a-c2")];
+    let add = vec![add_user(&u, "newbie", 2)];
+
+    let mut capped = s.clone();
+    capped.base.max_clients = Some(capped.total_clients() as u32);
+    assert_eq!(
+        rule(authorize_commit(&capped, &u, &own)),
+        "policy.max-clients"
+    );
+    capped.base.max_clients = Some(capped.total_clients() as u32 + 1);
+    assert_eq!(rule(authorize_commit(&capped, &u, &own)), "ok");
+
+    let mut users = s.clone();
+    users.base.max_users = Some(users.non_banned_users() as u32);
+    assert_eq!(rule(authorize_commit(&users, &u, &add)), "policy.max-users");
+    // Banned entries do not count (§5).
+    let ga = member("u3a");
+    assert_eq!(
+        rule(authorize_commit(
+            &users,
+            &ga,
+            &[add_user(&ga, "outsider", 1)]
+        )),
+        "ok"
+    );
+
+    let mut single = s.clone();
+    single.base.multi_device = false;
+    assert_eq!(
+        rule(authorize_commit(&single, &u, &own)),
+        "policy.multi-device"
+    );
+
+    // Fixed membership: the participant set is frozen, clients are not.
+    let mut fixed = s.clone();
+    fixed.base.fixed_membership = true;
+    assert_eq!(
+        rule(authorize_commit(&fixed, &u, &add)),
+        "policy.fixed-membership"
+    );
+    let leave = vec![remove_user(&u, "u2a"), remove_client(&u, "u2a", "u2a-c1")];
+    assert_eq!(
+        rule(authorize_commit(&fixed, &member("u3a"), &leave)),
+        "policy.fixed-membership"
+    );
+    assert_eq!(rule(authorize_commit(&fixed, &u, &own)), "ok");
+
+    // Parent-dependent room: additions come from the parent, strict subset.
+    let mut child = s.clone();
+    child.base.parent_dependant = true;
+    child.base.parent_room = vec![Uri::new("mimi://hub.example/r/parent")];
+    assert_eq!(
+        rule(authorize_commit(&child, &u, &add)),
+        "policy.parent-room"
+    );
+    let mut parent: BTreeSet<String> = child.participants.keys().cloned().collect();
+    child.parent_participants = Some(parent.clone());
+    assert_eq!(
+        rule(authorize_commit(&child, &u, &add)),
+        "policy.not-in-parent-room"
+    );
+    parent.insert("newbie".into());
+    child.parent_participants = Some(parent.clone());
+    assert_eq!(
+        rule(authorize_commit(&child, &u, &add)),
+        "policy.parent-room"
+    );
+    parent.insert("someone-else".into());
+    child.parent_participants = Some(parent);
+    assert_eq!(rule(authorize_commit(&child, &u, &add)), "ok");
+}
+
+#[test]
+fn banned_role_needs_its_name() {
+    // With role 1 not named "banned", moving a user there is an ordinary role change
+    // (canChangeUserRole), which does not require removing the user's clients.
+    let mut s = a1();
+    s.roles.roles[1].role_name = b"muted".to_vec().into();
+    s.roles.roles[1].maximum_active_participants_constraint = None;
+    let ga = member("u3a");
+    assert_eq!(
+        rule(authorize_commit(&s, &ga, &[change_role(&ga, "u2b", 1)])),
+        "ok"
+    );
+    // ... and canBan alone does not do it: a role with canBan but without
+    // canChangeUserRole is refused.
+    s.roles.roles[5]
+        .role_capabilities
+        .retain(|&c| c != CanChangeUserRole.code());
+    assert_eq!(
+        authorize_commit(&s, &enforcer(), &[change_role(&enforcer(), "u2b", 1)]),
+        Err(Denial::MissingCapability {
+            capability: CanChangeUserRole,
+            role: 5,
+            section: "room-policy-03 §8.1.3"
+        })
+    );
+}
+
+#[test]
+fn denials_name_their_rule_and_section() {
+    let s = a1();
+    let d = authorize(&s, &member("u2a"), &Change::DestroyRoom).unwrap_err();
+    assert_eq!(d.rule_id(), "policy.missing-capability");
+    assert_eq!(
+        d.to_string(),
+        "role 2 lacks canDestroyRoom (room-policy-03 §8.6)"
+    );
+    let d = authorize(
+        &s,
+        &member("u3a"),
+        &Change::ChangeRole {
+            user: "u4b".into(),
+            role: 2,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        d,
+        Denial::TransitionNotAllowed {
+            from: 4,
+            to: 2,
+            actor_role: 3
+        }
+    );
+    assert!(d.to_string().contains("§3"));
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["TransitionNotAllowed"]["actor_role"], 3);
+}
