@@ -53,7 +53,7 @@ pub fn authorize_commit(
     for p in proposals {
         ctx.authorize_one(p)?;
     }
-    let post = apply(room, proposals);
+    let post = apply_commit(room, proposals);
     check_post_state(room, &post, proposals)?;
     check_constraints(room, &post)
 }
@@ -447,8 +447,11 @@ impl Ctx<'_> {
     }
 }
 
-/// The state after the commit. Only called once every proposal is authorized.
-fn apply(room: &RoomPolicyState, proposals: &[Proposal]) -> RoomPolicyState {
+/// The state after applying `proposals` to `room` (participant list, clients, roles,
+/// preauthorization and base policy). Meaningful only for a commit that
+/// [`authorize_commit`] allowed; metadata, other components and messages leave the policy
+/// view unchanged.
+pub fn apply_commit(room: &RoomPolicyState, proposals: &[Proposal]) -> RoomPolicyState {
     let mut post = room.clone();
     for p in proposals {
         match &p.change {

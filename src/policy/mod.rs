@@ -16,7 +16,7 @@ pub mod examples;
 pub mod state;
 pub mod validate;
 
-pub use authorize::{authorize, authorize_commit};
+pub use authorize::{apply_commit, authorize, authorize_commit};
 pub use capability::{Capability, CapabilityType, UnknownCapability};
 pub use components::*;
 pub use denial::{Denial, SameCommitRule};
