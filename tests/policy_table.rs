@@ -1812,3 +1812,28 @@ fn denials_name_their_rule_and_section() {
     let json = serde_json::to_value(&d).unwrap();
     assert_eq!(json["TransitionNotAllowed"]["actor_role"], 3);
 }
+
+#[test]
+fn every_denial_has_a_section() {
+    let s = a1();
+    let d = authorize(&s, &member("u2a"), &Change::ReInit).unwrap_err();
+    assert_eq!(d.section(), "room-policy-03 §8.7");
+    let d = authorize(
+        &s,
+        &member("u2a"),
+        &Change::RemoveUser { user: "u2a".into() },
+    )
+    .unwrap_err();
+    assert_eq!(d.rule_id(), "commit.leave-committed-by-leaver");
+    assert_eq!(d.section(), "room-policy-03 §8.1.2");
+    let d = authorize(
+        &s,
+        &member("u4a"),
+        &Change::AddUser {
+            user: "n".into(),
+            role: 9,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(d.section(), "room-policy-03 §3");
+}

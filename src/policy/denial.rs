@@ -322,6 +322,54 @@ pub enum Denial {
 }
 
 impl Denial {
+    /// The draft section whose rule failed.
+    pub fn section(&self) -> &'static str {
+        match self {
+            Denial::MissingCapability { section, .. } | Denial::TargetsSelf { section, .. } => {
+                section
+            }
+            Denial::TransitionNotAllowed { .. }
+            | Denial::UnknownRole { .. }
+            | Denial::RoleZeroAssigned
+            | Denial::MinParticipants { .. }
+            | Denial::MaxParticipants { .. }
+            | Denial::MinActiveParticipants { .. }
+            | Denial::MaxActiveParticipants { .. } => "room-policy-03 §3",
+            Denial::PreauthNoMatch | Denial::PreauthRoleMismatch { .. } => "room-policy-03 §4",
+            Denial::FixedMembership
+            | Denial::NotInParentRoom { .. }
+            | Denial::ParentRoomRule
+            | Denial::MaxClients { .. }
+            | Denial::MaxUsers { .. }
+            | Denial::MultiDevice { .. } => "room-policy-03 §5",
+            Denial::AlreadyListed { .. }
+            | Denial::InvalidJoinCode
+            | Denial::JoinCodeRoleMismatch { .. }
+            | Denial::NotOwnClient { .. }
+            | Denial::NotMemberClient { .. } => "room-policy-03 §8.1.1",
+            Denial::NotActive { .. } => "room-policy-03 §8.3",
+            Denial::NoCapabilityDefined { .. } => "room-policy-03 §8",
+            Denial::UnknownComponent { .. } => "room-policy-03 §10.1",
+            Denial::InvalidPolicy(_) => "room-policy-03 §3-§6",
+            Denial::RoleUnchanged { .. }
+            | Denial::NotListed { .. }
+            | Denial::UnknownClient { .. }
+            | Denial::DuplicateClient { .. }
+            | Denial::ClientOfUnlistedUser { .. } => "protocol-06 §7.5",
+            Denial::SameCommitRule(r) => match r {
+                SameCommitRule::UserChangedTwice { .. } => "protocol-06 §7.5",
+                SameCommitRule::ClientChangedTwice { .. } => "RFC 9420 §12.2",
+                SameCommitRule::MetadataUpdatedTwice => "protocol-06 §7.6",
+                SameCommitRule::RolesWithParticipantChange => "room-policy-03 §3",
+                SameCommitRule::PreauthWithNonRemoval => "room-policy-03 §4",
+                SameCommitRule::ClientsNotRemoved { .. }
+                | SameCommitRule::LeaveCommittedByLeaver { .. }
+                | SameCommitRule::RemovalCommittedByRemovedClient { .. } => "room-policy-03 §8.1.2",
+                SameCommitRule::MessageInCommit => "room-policy-03 §8.3",
+            },
+        }
+    }
+
     /// A stable identifier of the failed rule.
     pub fn rule_id(&self) -> &'static str {
         match self {
