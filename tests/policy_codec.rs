@@ -472,3 +472,22 @@ fn every_example_round_trips() {
         );
     }
 }
+
+#[test]
+fn serde_json_round_trips() {
+    for (name, roles) in examples::all() {
+        let json = serde_json::to_string(&roles).unwrap();
+        let back: RoleData = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, roles, "{name}");
+    }
+    let lp = LinkPreviewPolicy {
+        autodetect_hyperlinks_in_text: Optionality::Optional,
+        send_link_previews: Optionality::Required,
+        automatic_link_previews: Optionality::Forbidden,
+        link_preview_proxy_use: LinkPreviewProxyUse::Required(vec![Uri::new("https://p.example")]),
+    };
+    let v = serde_json::to_value(&lp).unwrap();
+    assert_eq!(v["send_link_previews"], "Required");
+    let back: LinkPreviewPolicy = serde_json::from_value(v).unwrap();
+    assert_eq!(back, lp);
+}
