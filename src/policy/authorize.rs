@@ -43,10 +43,10 @@ pub fn authorize_commit(
         Change::SendMessage(a) => Some(a),
         _ => None,
     }) {
-        if proposals.len() != 1 {
-            return Err(SameCommitRule::MessageInCommit.into());
-        }
-        return authorize_message(room, &proposals[0].proposer, action);
+        return match proposals {
+            [only] => authorize_message(room, &only.proposer, action),
+            _ => Err(SameCommitRule::MessageInCommit.into()),
+        };
     }
     check_composition(committer, proposals)?;
     let ctx = Ctx { room, proposals };
