@@ -97,6 +97,12 @@ pub enum WireErrorKind {
     /// The underlying reader failed.
     #[error("I/O error: {0}")]
     Io(String),
+    /// Re-encoding a decoded value failed (registry round trip).
+    #[error("encoding failed: {0}")]
+    Encode(String),
+    /// Rendering a decoded value as JSON failed.
+    #[error("JSON rendering failed: {0}")]
+    Json(String),
 }
 
 /// A decoding error: which struct and field, at which byte offset, and what went wrong.
