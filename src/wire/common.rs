@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use serde::Serialize;
-use tls_codec::{Deserialize as TlsDeserializeTrait, Serialize as TlsSerializeTrait, Size, VLBytes};
+use tls_codec::{
+    Deserialize as TlsDeserializeTrait, Serialize as TlsSerializeTrait, Size, VLBytes,
+};
 
 /// Largest length an MLS variable-length vector may carry (RFC 9420 §2.1.2): 2^30 − 1.
 pub const MAX_VL_LEN: usize = (1 << 30) - 1;
@@ -31,7 +33,9 @@ pub enum WireErrorKind {
         remaining: usize,
     },
     /// A `<V>` length prefix uses the 8-byte form, i.e. a length above 2^30 − 1.
-    #[error("length prefix uses the 8-byte varint form (length above 2^30-1 is not allowed in MLS)")]
+    #[error(
+        "length prefix uses the 8-byte varint form (length above 2^30-1 is not allowed in MLS)"
+    )]
     LengthTooLarge,
     /// A `<V>` length prefix is not in its shortest form (RFC 9420 §2.1.2).
     #[error("non-minimal varint: value {value} encoded in {encoded_len} bytes")]
@@ -232,6 +236,15 @@ impl<'a> Reader<'a> {
     /// True when nothing is left before the innermost bound (streams: only inside a bound).
     pub fn at_end(&self) -> bool {
         self.remaining() == Some(0)
+    }
+
+    /// True when at least one more byte can be read: before the innermost bound / end of a
+    /// slice, or (streams without a bound) when the source yields another byte.
+    pub fn has_more(&mut self) -> bool {
+        match self.remaining() {
+            Some(n) => n > 0,
+            None => self.fill(self.pos + 1).is_ok() && self.buf.len() > self.pos,
+        }
     }
 
     fn fill(&mut self, upto: usize) -> Result<(), WireError> {

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use super::common::{put, tls_via_wire, wire_enum, wire_struct, IdentifierUri, Reader, WireDecode, WireError};
+use super::common::{
+    put, tls_via_wire, wire_enum, wire_struct, IdentifierUri, Reader, WireDecode, WireError,
+};
 use super::mls::{AppDataDictionary, KeyPackage};
 
 wire_enum! {
@@ -79,7 +81,10 @@ impl ConsentEntry {
         put(out, &self.requester_uri)?;
         put(out, &self.target_uri)?;
         put(out, &self.room_id)?;
-        if let ConsentOp::Grant { client_key_packages } = &self.operation {
+        if let ConsentOp::Grant {
+            client_key_packages,
+        } = &self.operation
+        {
             put(out, client_key_packages)?;
         }
         put(out, &self.consent_extensions)

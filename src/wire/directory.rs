@@ -143,7 +143,12 @@ impl Directory {
         let open = t.find('{');
         let close = open.and_then(|o| t[o..].find('}').map(|c| o + c));
         match (open, close) {
-            (Some(o), Some(c)) => Ok(format!("{}{}{}", &t[..o], percent_encode(value), &t[c + 1..])),
+            (Some(o), Some(c)) => Ok(format!(
+                "{}{}{}",
+                &t[..o],
+                percent_encode(value),
+                &t[c + 1..]
+            )),
             _ => Err(TemplateError::NoParameter(t.to_owned())),
         }
     }

@@ -72,13 +72,23 @@ fn select(m: &MlsMessage, at: usize) -> Result<&'static str, WireError> {
 
 impl FanoutMessage {
     fn write(&self, out: &mut Vec<u8>) -> Result<(), tls_codec::Error> {
-        let arm = select(&self.message, 0).map_err(|e| tls_codec::Error::EncodingError(e.to_string()))?;
+        let arm =
+            select(&self.message, 0).map_err(|e| tls_codec::Error::EncodingError(e.to_string()))?;
         put(out, &self.timestamp)?;
         put(out, &self.message)?;
-        let mismatch = || tls_codec::Error::EncodingError(format!("FanoutMessage arm does not match a {arm} message"));
+        let mismatch = || {
+            tls_codec::Error::EncodingError(format!(
+                "FanoutMessage arm does not match a {arm} message"
+            ))
+        };
         match (&self.body, arm) {
             (FanoutBody::Application { frank }, "application") => put(out, frank),
-            (FanoutBody::Welcome { ratchet_tree_option }, "welcome") => put(out, ratchet_tree_option),
+            (
+                FanoutBody::Welcome {
+                    ratchet_tree_option,
+                },
+                "welcome",
+            ) => put(out, ratchet_tree_option),
             (FanoutBody::Proposal { more_proposals }, "proposal") => {
                 check_proposals(more_proposals)?;
                 put(out, more_proposals)
@@ -143,11 +153,10 @@ impl FanoutMessages {
 }
 impl WireDecode for FanoutMessages {
     const NAME: &'static str = "FanoutMessages";
-    /// Reads messages until the input (or enclosing bound) ends; on a stream without a
-    /// bound this reads one message, since the end cannot be seen.
+    /// Reads messages until the input (or enclosing bound, or stream) ends.
     fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let mut v = vec![FanoutMessage::decode(r).map_err(|e| e.index(0))?];
-        while r.remaining().is_some_and(|n| n > 0) {
+        while r.has_more() {
             let i = v.len();
             v.push(FanoutMessage::decode(r).map_err(|e| e.index(i))?);
         }

@@ -5,7 +5,10 @@ use serde::Serialize;
 use super::common::{
     put, tls_via_wire, wire_enum, wire_struct, Opaque, Protocol, Reader, WireDecode, WireError,
 };
-use super::mls::{CipherSuite, HpkeCiphertext, HpkePublicKey, MlsCredential, MlsExternalSender, MlsGroupInfo, MlsMessage, SignaturePublicKey};
+use super::mls::{
+    CipherSuite, HpkeCiphertext, HpkePublicKey, MlsCredential, MlsExternalSender, MlsGroupInfo,
+    MlsMessage, SignaturePublicKey,
+};
 use super::update::RatchetTreeOption;
 
 /// SignWithLabel label for [`GroupInfoRequestTBS`].

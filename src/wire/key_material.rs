@@ -3,10 +3,13 @@
 use serde::Serialize;
 
 use super::common::{
-    put, tls_via_wire, wire_enum, wire_struct, IdentifierUri, Opaque, Protocol, Reader,
-    WireDecode, WireError,
+    put, tls_via_wire, wire_enum, wire_struct, IdentifierUri, Opaque, Protocol, Reader, WireDecode,
+    WireError,
 };
-use super::mls::{CipherSuite, KeyPackage, MlsCapabilities, MlsCredential, RequiredCapabilities, SignaturePublicKey};
+use super::mls::{
+    CipherSuite, KeyPackage, MlsCapabilities, MlsCredential, RequiredCapabilities,
+    SignaturePublicKey,
+};
 
 /// SignWithLabel label for [`KeyMaterialRequestTBS`].
 pub const KEY_MATERIAL_REQUEST_TBS_LABEL: &str = "KeyMaterialRequestTBS";
@@ -244,4 +247,3 @@ impl WireDecode for KeyMaterialResponse {
     }
 }
 tls_via_wire!(KeyMaterialResponse);
-

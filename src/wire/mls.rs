@@ -7,11 +7,11 @@
 
 use std::marker::PhantomData;
 
+use openmls::messages::group_info::{GroupInfo, VerifiableGroupInfo};
 use openmls::prelude::{
     Capabilities, Ciphersuite, Credential, Extensions, KeyPackageIn, MlsMessageBodyIn,
     MlsMessageIn, RatchetTreeIn, RequiredCapabilitiesExtension, Welcome,
 };
-use openmls::messages::group_info::{GroupInfo, VerifiableGroupInfo};
 use openmls::prelude::{ContentType, ExternalSender, WireFormat};
 use serde::Serialize;
 use tls_codec::{Deserialize as _, Serialize as TlsSerializeTrait, Size};
@@ -189,7 +189,10 @@ fn describe_message(m: &MlsMessageIn) -> serde_json::Value {
                 "content_type".into(),
                 content_type_name(p.content_type()).into(),
             );
-            o.insert("group_id".into(), hex::encode(p.group_id().as_slice()).into());
+            o.insert(
+                "group_id".into(),
+                hex::encode(p.group_id().as_slice()).into(),
+            );
         }
         MlsMessageBodyIn::PrivateMessage(p) => {
             o.insert("epoch".into(), p.epoch().as_u64().into());
@@ -197,7 +200,10 @@ fn describe_message(m: &MlsMessageIn) -> serde_json::Value {
                 "content_type".into(),
                 content_type_name(p.content_type()).into(),
             );
-            o.insert("group_id".into(), hex::encode(p.group_id().as_slice()).into());
+            o.insert(
+                "group_id".into(),
+                hex::encode(p.group_id().as_slice()).into(),
+            );
         }
         MlsMessageBodyIn::Welcome(w) => {
             o.insert("cipher_suite".into(), u16::from(w.ciphersuite()).into());

@@ -95,8 +95,8 @@ pub use key_material::{
 pub use mmr::{IdentityLinkTBE, PseudonymousCredential, PseudonymousCredentialTBS};
 pub use registry::{lookup, registry, TypeInfo};
 pub use room::{
-    ParticipantListData, ParticipantListUpdate, RichDescription, RoomMetaData, RoomMetaUpdate,
-    Uri, UserRolePair, UserindexRolePair,
+    ParticipantListData, ParticipantListUpdate, RichDescription, RoomMetaData, RoomMetaUpdate, Uri,
+    UserRolePair, UserindexRolePair,
 };
 pub use submit::{SubmitMessageRequest, SubmitMessageResponse, SubmitResponseCode, SubmitStatus};
 pub use update::{

@@ -8,7 +8,9 @@ use super::common::{
     put, tls_via_wire, wire_enum, wire_struct, Opaque, Protocol, Reader, WireDecode, WireError,
     WireErrorKind, WireString,
 };
-use super::mls::{MlsGroupInfo, MlsGroupInfoExtensions, MlsMessage, MlsRatchetTree, MlsWelcome, ProposalRef};
+use super::mls::{
+    MlsGroupInfo, MlsGroupInfoExtensions, MlsMessage, MlsRatchetTree, MlsWelcome, ProposalRef,
+};
 
 fn enc_err(msg: &str) -> tls_codec::Error {
     tls_codec::Error::EncodingError(msg.to_owned())
@@ -62,7 +64,9 @@ pub(crate) fn check_proposals(list: &[MlsMessage]) -> Result<(), tls_codec::Erro
         if m.content_type() != Some(ContentType::Proposal)
             || m.wire_format() != Some(WireFormat::PublicMessage)
         {
-            return Err(enc_err("proposal list holds a message that is not a PublicMessage proposal"));
+            return Err(enc_err(
+                "proposal list holds a message that is not a PublicMessage proposal",
+            ));
         }
     }
     Ok(())
@@ -316,7 +320,9 @@ impl HandshakeBundle {
     pub(crate) fn write(&self, out: &mut Vec<u8>) -> Result<(), tls_codec::Error> {
         let ct = self.proposal_or_commit.content_type();
         if self.proposal_or_commit.wire_format() != Some(WireFormat::PublicMessage) {
-            return Err(enc_err("HandshakeBundle.proposalOrCommit must be a PublicMessage"));
+            return Err(enc_err(
+                "HandshakeBundle.proposalOrCommit must be a PublicMessage",
+            ));
         }
         put(out, &self.proposal_or_commit)?;
         match &self.body {
@@ -482,8 +488,7 @@ impl WireDecode for UpdateRoomResponse {
     const NAME: &'static str = "UpdateRoomResponse";
     fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
         let code = UpdateResponseCode::decode(r).map_err(|e| e.field("responseCode"))?;
-        let error_description =
-            WireString::decode(r).map_err(|e| e.field("errorDescription"))?;
+        let error_description = WireString::decode(r).map_err(|e| e.field("errorDescription"))?;
         let result = match code {
             UpdateResponseCode::Success => UpdateResult::Success {
                 accepted_timestamp: u64::decode(r).map_err(|e| e.field("accepted_timestamp"))?,
