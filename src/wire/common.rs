@@ -829,12 +829,33 @@ wire_enum! {
 /// `Protocol.reserved(0)`.
 pub const PROTOCOL_RESERVED: u8 = 0;
 
-wire_struct! {
-    /// `IdentifierUri` (protocol-06 §5.2): `opaque uri<V>`. Also used for the draft's
-    /// `IdentifierURI` spelling and its undefined `RoomId` (see `spec/deviations.md`).
-    pub struct IdentifierUri = "IdentifierUri" {
-        /// The URI bytes (normally a `mimi://` URI).
-        pub uri: UriBytes => "uri",
+/// `IdentifierUri` (protocol-06 §5.2): `struct { opaque uri<V>; }`. Also used for the
+/// draft's `IdentifierURI` spelling and its undefined `RoomId` (see `spec/deviations.md`).
+/// JSON shows it as the URI string.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    tls_codec::TlsSerialize,
+    tls_codec::TlsDeserialize,
+    tls_codec::TlsSize,
+)]
+#[serde(transparent)]
+pub struct IdentifierUri {
+    /// `opaque uri<V>` (normally a `mimi://` URI).
+    pub uri: UriBytes,
+}
+
+impl WireDecode for IdentifierUri {
+    const NAME: &'static str = "IdentifierUri";
+    fn decode(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(Self {
+            uri: UriBytes::decode(r).map_err(|e| e.field("uri"))?,
+        })
     }
 }
 
