@@ -65,6 +65,13 @@ macro_rules! table {
                 ($name, ($strat).prop_map(|v: $t| v.tls_serialize_detached().expect("encode")).boxed()),
             )*]
         }
+
+        /// Registry name → does the `tls_codec::Deserialize` entry point accept these bytes?
+        fn tls_accepts() -> Vec<(&'static str, fn(&[u8]) -> bool)> {
+            vec![$(
+                ($name, (|b: &[u8]| <$t as tls_codec::Deserialize>::tls_deserialize_exact(b).is_ok()) as fn(&[u8]) -> bool),
+            )*]
+        }
     };
 }
 
@@ -224,24 +231,33 @@ fn trailing_bytes_are_errors() {
 }
 
 proptest! {
-    #![proptest_config(Config { cases: 64, ..Config::default() })]
+    #![proptest_config(Config { cases: 512, ..Config::default() })]
 
-    /// Random bytes into every registry entry: an error or a value, never a panic; and
-    /// anything that decodes re-encodes to exactly the input (decoding is canonical).
+    /// Random bytes into every registry entry: an error or a value, never a panic; anything
+    /// that decodes re-encodes to exactly the input (decoding is canonical); and the
+    /// `tls_codec` entry point agrees. (Every registry entry is in the table, see
+    /// `every_registry_type_has_a_round_trip`.)
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-        for t in registry() {
-            if t.decode_json(&bytes).is_ok() {
+        for (name, tls_ok) in tls_accepts() {
+            let t = lookup(name).expect("registered");
+            let ok = t.decode_json(&bytes).is_ok();
+            if ok {
                 prop_assert_eq!(t.reencode(&bytes).expect("reencode"), bytes.clone(), "{}", t.name);
             }
+            prop_assert_eq!(ok, tls_ok(&bytes), "{}: decoders disagree", t.name);
         }
     }
 }
 
-/// Mutations (one byte flipped) of valid encodings: never a panic; canonical if accepted.
+/// Mutations (one byte flipped) of valid encodings: never a panic; canonical if accepted;
+/// the registry (offset-tracking decoder) and the `tls_codec::Deserialize` entry point
+/// accept exactly the same inputs.
 #[test]
 fn mutated_encodings_never_panic() {
+    let tls = tls_accepts();
     for (name, strat) in samplers() {
+        let tls_ok = tls.iter().find(|(n, _)| *n == name).expect("tls entry").1;
         // A fresh runner per type: a runner counts cases across runs.
         let mut runner = TestRunner::new(Config {
             cases: 16,
@@ -257,9 +273,17 @@ fn mutated_encodings_never_panic() {
                 if let Some(b) = bytes.get_mut(i) {
                     *b ^= x | 1;
                 }
-                if info.decode_json(&bytes).is_ok() {
+                let ok = info.decode_json(&bytes).is_ok();
+                if ok {
                     prop_assert_eq!(info.reencode(&bytes).expect("reencode"), bytes.clone());
                 }
+                prop_assert_eq!(
+                    ok,
+                    tls_ok(&bytes),
+                    "{}: decoders disagree on {}",
+                    name,
+                    hex::encode(&bytes)
+                );
                 Ok(())
             })
             .unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -4,7 +4,7 @@
 //! §6.1 pseudonymous credentials, §7.5/§7.6 room components), with the draft's code points,
 //! as Rust types that implement `tls_codec`'s `Serialize`/`Deserialize`/`Size`, serde
 //! `Serialize` (JSON pretty-printing with the draft's field names), `Debug, Clone,
-//! PartialEq, Eq`. One file per endpoint family; [`registry`] lists every type by its
+//! PartialEq, Eq`. One file per endpoint family; [`registry()`] lists every type by its
 //! draft name for `mimi-ref decode`; [`directory`] is the `/.well-known` directory JSON.
 //!
 //! # Encoding rules
@@ -37,7 +37,7 @@
 //! fields are inline (not length-prefixed), so only openmls can find where they end; and
 //! keeping the bytes makes re-encoding byte-identical by construction (signatures stay
 //! valid). Primitive aliases (CipherSuite = uint16, SignaturePublicKey / HPKEPublicKey /
-//! ProposalRef = opaque<V>, HPKECiphertext) are native types with conversions to openmls.
+//! ProposalRef = `opaque<V>`, HPKECiphertext) are native types with conversions to openmls.
 //! JSON shows MLS objects as `{"mls": type, "len": n, "summary": {...}, "hex": ...}`.
 //!
 //! # Context-dependent selects
