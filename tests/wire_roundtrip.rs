@@ -146,6 +146,13 @@ table! {
     rt_safe_aad: "SafeAAD" => SafeAad = s::safe_aad();
     rt_mls_message: "MLSMessage" => MlsMessage = s::any_message();
     rt_key_package: "KeyPackage" => KeyPackage = s::key_package();
+    rt_components_list: "ComponentsList" => ComponentsList = prop::collection::vec(any::<u16>(), 0..6).prop_map(|component_ids| ComponentsList { component_ids });
+    rt_welcome: "Welcome" => MlsWelcome = s::welcome();
+    rt_group_info: "GroupInfo" => MlsGroupInfo = s::group_info();
+    rt_credential: "Credential" => MlsCredential = s::credential();
+    rt_capabilities: "Capabilities" => MlsCapabilities = s::capabilities();
+    rt_required_capabilities: "RequiredCapabilities" => RequiredCapabilities = s::required_capabilities();
+    rt_external_sender: "ExternalSender" => MlsExternalSender = s::external_sender();
 }
 
 /// Every registry entry has a strategy above (so no type is skipped), and vice versa.

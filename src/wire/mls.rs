@@ -546,3 +546,12 @@ impl WireDecode for SafeAad {
     }
 }
 tls_via_wire!(SafeAad);
+
+wire_struct! {
+    /// `ComponentsList` (mls-extensions): the data of the `app_components` and `safe_aad`
+    /// components, listing supported / required component ids.
+    pub struct ComponentsList = "ComponentsList" {
+        /// `ComponentID component_ids<V>`.
+        pub component_ids: Vec<u16> => "component_ids",
+    }
+}

@@ -152,8 +152,15 @@ static REGISTRY: &[TypeInfo] = entries! {
     AppDataUpdate => "AppDataUpdate", "mls-extensions", "proposal body updating one component";
     SafeAadItem => "SafeAADItem", "mls-extensions", "one SafeAAD item";
     SafeAad => "SafeAAD", "mls-extensions", "sorted SafeAAD items";
+    ComponentsList => "ComponentsList", "mls-extensions", "list of component ids";
     MlsMessage => "MLSMessage", "RFC 9420 §6", "an MLS message (parsed by openmls)";
     KeyPackage => "KeyPackage", "RFC 9420 §10", "a bare KeyPackage (parsed by openmls)";
+    MlsWelcome => "Welcome", "RFC 9420 §12.4.3.1", "a bare Welcome (parsed by openmls)";
+    MlsGroupInfo => "GroupInfo", "RFC 9420 §12.4.3", "a bare GroupInfo (parsed by openmls)";
+    MlsCredential => "Credential", "RFC 9420 §5.3", "an MLS credential (parsed by openmls)";
+    MlsCapabilities => "Capabilities", "RFC 9420 §7.2", "leaf capabilities (parsed by openmls)";
+    RequiredCapabilities => "RequiredCapabilities", "RFC 9420 §11.1", "required capabilities (parsed by openmls)";
+    MlsExternalSender => "ExternalSender", "RFC 9420 §12.1.8.1", "an external sender (parsed by openmls)";
 };
 
 /// Every registered type.
