@@ -596,3 +596,40 @@ fn registry_lookup_is_case_insensitive_and_names_are_unique() {
         assert!(t.decode_json(&[]).is_err(), "{}", t.name);
     }
 }
+
+#[test]
+fn stream_decoding_consumes_exactly_one_value() {
+    let f = fixtures();
+    for commit in &f.commits {
+        let hb = HandshakeBundle {
+            proposal_or_commit: msg(commit),
+            body: HandshakeBundleBody::Commit {
+                welcome: Some(MlsWelcome::from_bytes(&f.welcomes[0]).unwrap()),
+                group_info_option: GroupInfoOption::Full {
+                    group_info: MlsGroupInfo::from_bytes(&f.group_infos[0]).unwrap(),
+                },
+                ratchet_tree_option: RatchetTreeOption::OutOfBand {
+                    tree_signature: Opaque::new(vec![3; 70]),
+                },
+            },
+        };
+        let mut buf = hb.tls_serialize_detached().unwrap();
+        let n = buf.len();
+        buf.extend([0xaa, 0xbb]);
+        let mut s = &buf[..];
+        let v = HandshakeBundle::tls_deserialize(&mut s).unwrap();
+        assert_eq!(v, hb);
+        assert_eq!(s, &[0xaa, 0xbb]);
+        // Truncated inside the MLS message: a typed MLS truncation error.
+        let e = err::<HandshakeBundle>(&buf[..20]);
+        assert_eq!(e.path(), "HandshakeBundle.proposalOrCommit");
+        assert_eq!(
+            e.kind,
+            WireErrorKind::MlsTruncated {
+                mls_type: "MLSMessage"
+            }
+        );
+        let e = err::<HandshakeBundle>(&buf[..n - 1]);
+        assert_eq!(e.path(), "HandshakeBundle.ratchetTreeOption.tree_signature");
+    }
+}

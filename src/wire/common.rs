@@ -84,6 +84,12 @@ pub enum WireErrorKind {
         /// openmls's reason.
         reason: String,
     },
+    /// The input ends inside an embedded MLS object.
+    #[error("input ends inside an MLS {mls_type}")]
+    MlsTruncated {
+        /// The MLS structure name.
+        mls_type: &'static str,
+    },
     /// An embedded MLS message has a wire format or content type this field does not allow.
     #[error("MLS message not allowed here: {0}")]
     MlsMessageNotAllowed(String),
@@ -167,7 +173,9 @@ impl WireError {
 impl From<WireError> for tls_codec::Error {
     fn from(e: WireError) -> Self {
         match e.kind {
-            WireErrorKind::Truncated { .. } => tls_codec::Error::EndOfStream,
+            WireErrorKind::Truncated { .. } | WireErrorKind::MlsTruncated { .. } => {
+                tls_codec::Error::EndOfStream
+            }
             WireErrorKind::UnknownValue { value, .. } => tls_codec::Error::UnknownValue(value),
             WireErrorKind::LengthTooLarge => tls_codec::Error::InvalidVectorLength,
             WireErrorKind::TrailingBytes(_) => tls_codec::Error::TrailingData,
@@ -360,10 +368,7 @@ impl<'a> Reader<'a> {
         let limit = self.remaining();
         let map = |e: tls_codec::Error| {
             let kind = match e {
-                tls_codec::Error::EndOfStream => WireErrorKind::Truncated {
-                    needed: 1,
-                    remaining: 0,
-                },
+                tls_codec::Error::EndOfStream => WireErrorKind::MlsTruncated { mls_type },
                 other => WireErrorKind::Mls {
                     mls_type,
                     reason: format!("{other:?}"),
