@@ -633,3 +633,35 @@ fn stream_decoding_consumes_exactly_one_value() {
         assert_eq!(e.path(), "HandshakeBundle.ratchetTreeOption.tree_signature");
     }
 }
+
+#[test]
+fn json_shows_mls_structure_and_draft_names() {
+    let f = fixtures();
+    let kp = &f.key_packages[0];
+    let j = lookup("KeyPackage").unwrap().decode_json(kp).unwrap();
+    assert_eq!(j["mls"], "KeyPackage");
+    assert_eq!(j["len"], kp.len());
+    assert_eq!(j["summary"]["cipher_suite"], 1);
+    assert_eq!(j["summary"]["identity"], "mimi://example.com/u/bob");
+    assert_eq!(j["hex"], hex::encode(kp));
+    let c = lookup("Commit");
+    assert!(c.is_none());
+    let j = lookup("MLSMessage")
+        .unwrap()
+        .decode_json(&f.commits[0])
+        .unwrap();
+    assert_eq!(j["summary"]["wire_format"], "mls_public_message");
+    assert_eq!(j["summary"]["content_type"], "commit");
+    let r = UpdateRoomResponse {
+        error_description: "late".into(),
+        result: UpdateResult::WrongEpoch { current_epoch: 4 },
+    };
+    let j = lookup("UpdateRoomResponse")
+        .unwrap()
+        .decode_json(&r.tls_serialize_detached().unwrap())
+        .unwrap();
+    assert_eq!(
+        j,
+        serde_json::json!({"responseCode": "wrongEpoch", "errorDescription": "late", "currentEpoch": 4})
+    );
+}

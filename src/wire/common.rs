@@ -913,3 +913,69 @@ impl Serialize for UriBytes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_and_stream_readers_agree() {
+        // opaque<V> "abc" then uint16 7.
+        let bytes = [0x03, b'a', b'b', b'c', 0x00, 0x07];
+        let mut r = Reader::from_slice(&bytes);
+        assert_eq!(Opaque::decode(&mut r).unwrap().as_slice(), b"abc");
+        assert_eq!(u16::decode(&mut r).unwrap(), 7);
+        assert!(!r.has_more());
+
+        let mut src = &bytes[..];
+        let mut s = Reader::from_stream(&mut src);
+        assert_eq!(s.remaining(), None);
+        assert_eq!(Opaque::decode(&mut s).unwrap().as_slice(), b"abc");
+        assert!(s.has_more());
+        assert_eq!(u16::decode(&mut s).unwrap(), 7);
+        assert!(!s.has_more());
+        assert_eq!(s.pos(), 6);
+    }
+
+    #[test]
+    fn stream_truncation_is_a_typed_error() {
+        let bytes = [0x05, b'a'];
+        let mut src = &bytes[..];
+        let mut s = Reader::from_stream(&mut src);
+        let e = Opaque::decode(&mut s).unwrap_err();
+        assert_eq!(
+            e.kind,
+            WireErrorKind::Truncated {
+                needed: 5,
+                remaining: 1
+            }
+        );
+        assert_eq!(e.offset, 1);
+    }
+
+    #[test]
+    fn error_paths_compose_outermost_first() {
+        let e = WireError::new(4, WireErrorKind::InvalidUtf8)
+            .field("name")
+            .index(2)
+            .field("fields")
+            .root("UserProfile");
+        assert_eq!(e.path(), "UserProfile.fields[2].name");
+        assert_eq!(
+            e.to_string(),
+            "UserProfile.fields[2].name at byte 4: not valid UTF-8"
+        );
+        let t: tls_codec::Error = WireError::new(0, WireErrorKind::TrailingBytes(1)).into();
+        assert_eq!(t, tls_codec::Error::TrailingData);
+    }
+
+    #[test]
+    fn optional_flags() {
+        assert_eq!(decode_exact::<Option<u8>>(&[0]).unwrap(), None);
+        assert_eq!(decode_exact::<Option<u8>>(&[1, 9]).unwrap(), Some(9));
+        assert_eq!(
+            decode_exact::<Option<u8>>(&[3, 9]).unwrap_err().kind,
+            WireErrorKind::BadOptionalFlag(3)
+        );
+    }
+}

@@ -219,7 +219,20 @@ kind!(
 );
 kind!(
     /// `KeyPackage` (RFC 9420 §10), not wrapped in an MLSMessage.
-    KeyPackageKind, KeyPackage, "KeyPackage", KeyPackageIn
+    KeyPackageKind, KeyPackage, "KeyPackage", KeyPackageIn,
+    |p| {
+        // KeyPackage starts with version (uint16) and cipher_suite (uint16).
+        let suite = p
+            .tls_serialize_detached()
+            .ok()
+            .and_then(|b| b.get(2..4).map(|s| u16::from_be_bytes([s[0], s[1]])));
+        let cred = p.unverified_credential().credential;
+        serde_json::json!({
+            "cipher_suite": suite,
+            "credential_type": u16::from(cred.credential_type()),
+            "identity": String::from_utf8_lossy(cred.serialized_content()),
+        })
+    }
 );
 kind!(
     /// `Welcome` (RFC 9420 §12.4.3.1), not wrapped in an MLSMessage.
@@ -242,7 +255,10 @@ kind!(
 kind!(
     /// `Credential` (RFC 9420 §5.3).
     CredentialKind, MlsCredential, "Credential", Credential,
-    |p| serde_json::json!({"credential_type": u16::from(p.credential_type())})
+    |p| serde_json::json!({
+        "credential_type": u16::from(p.credential_type()),
+        "content": String::from_utf8_lossy(p.serialized_content()),
+    })
 );
 kind!(
     /// `ExternalSender` (RFC 9420 §12.1.8.1).
