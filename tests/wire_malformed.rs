@@ -665,3 +665,45 @@ fn json_shows_mls_structure_and_draft_names() {
         serde_json::json!({"responseCode": "wrongEpoch", "errorDescription": "late", "currentEpoch": 4})
     );
 }
+
+#[test]
+fn component_helpers_use_the_draft_ids() {
+    let pl = ParticipantListData {
+        participants: vec![UserRolePair {
+            user: common::UriBytes(Opaque::new(b"mimi://a.example/u/alice".to_vec())),
+            role_index: 4,
+        }],
+    };
+    let c = pl.to_component().unwrap();
+    assert_eq!(c.component_id, 0x0022);
+    assert_eq!(
+        ParticipantListData::from_component(&c).unwrap().unwrap(),
+        pl
+    );
+    assert!(RoomMetaData::from_component(&c).is_none());
+    let u = ParticipantListUpdate {
+        changed_role_participants: vec![],
+        removed_indices: vec![0],
+        added_participants: vec![],
+    }
+    .to_app_data_update()
+    .unwrap();
+    assert_eq!(u.component_id, 0x0022);
+    let AppDataOp::Update { update } = &u.op else {
+        panic!("not an update")
+    };
+    assert_eq!(update.as_slice(), &[0x00, 0x04, 0, 0, 0, 0, 0x00]);
+    let aad = FrankAAD {
+        franking_tag: common::Bytes32([1; 32]),
+    }
+    .to_safe_aad_item();
+    assert_eq!(aad.component_id, 0x0020);
+    assert_eq!(aad.aad_item_data.len(), 32);
+    // A corrupt component body is a typed error naming the struct.
+    let bad = ComponentData {
+        component_id: 0x0023,
+        data: Opaque::new(vec![0x05]),
+    };
+    let e = RoomMetaData::from_component(&bad).unwrap().unwrap_err();
+    assert_eq!(e.path(), "RoomMetaData.room_uri.uri");
+}

@@ -65,3 +65,29 @@ wire_struct! {
         pub context: ServerFrankingContext => "context",
     }
 }
+
+impl FrankAAD {
+    /// As the SafeAAD item `frank_aad` (component 0x0020).
+    pub fn to_safe_aad_item(&self) -> super::mls::SafeAadItem {
+        super::mls::SafeAadItem {
+            component_id: FRANK_AAD_COMPONENT_ID,
+            aad_item_data: super::common::Opaque::new(self.franking_tag.0.to_vec()),
+        }
+    }
+}
+
+impl FrankingAgentData {
+    /// As the GroupContext `ComponentData` for the franking agent (0x0021).
+    pub fn to_component(&self) -> Result<super::mls::ComponentData, tls_codec::Error> {
+        use tls_codec::Serialize as _;
+        Ok(super::mls::ComponentData {
+            component_id: FRANKING_AGENT_COMPONENT_ID,
+            data: super::common::Opaque::new(self.tls_serialize_detached()?),
+        })
+    }
+}
+
+/// Component id of `frank_aad` (protocol-06 §10).
+pub const FRANK_AAD_COMPONENT_ID: u16 = 0x0020;
+/// Component id of `franking_signature_key` / `franking_agent` (protocol-06 §10).
+pub const FRANKING_AGENT_COMPONENT_ID: u16 = 0x0021;

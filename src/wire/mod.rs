@@ -109,9 +109,9 @@ pub use update::{
 /// MIMI uses.
 pub mod codepoints {
     /// `frank_aad` (SafeAAD item): [`super::FrankAAD`].
-    pub const FRANK_AAD: u16 = 0x0020;
+    pub const FRANK_AAD: u16 = super::franking::FRANK_AAD_COMPONENT_ID;
     /// `franking_signature_key` / `franking_agent` (GroupContext): [`super::FrankingAgentData`].
-    pub const FRANKING_AGENT: u16 = 0x0021;
+    pub const FRANKING_AGENT: u16 = super::franking::FRANKING_AGENT_COMPONENT_ID;
     /// `participant_list` (GroupContext): [`super::ParticipantListData`].
     pub const PARTICIPANT_LIST: u16 = super::room::PARTICIPANT_LIST_COMPONENT_ID;
     /// `room_metadata` (GroupContext): [`super::RoomMetaData`].

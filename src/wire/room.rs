@@ -88,3 +88,60 @@ wire_struct! {
 
 /// `RoomMetaUpdate` (protocol-06 §7.6) has the same syntax as [`RoomMetaData`].
 pub type RoomMetaUpdate = RoomMetaData;
+
+use super::common::{decode_exact, WireDecode, WireError};
+use super::mls::{AppDataOp, AppDataUpdate, ComponentData};
+
+fn component<T: tls_codec::Serialize>(id: u16, v: &T) -> Result<ComponentData, tls_codec::Error> {
+    Ok(ComponentData {
+        component_id: id,
+        data: Opaque::new(v.tls_serialize_detached()?),
+    })
+}
+
+fn update<T: tls_codec::Serialize>(id: u16, v: &T) -> Result<AppDataUpdate, tls_codec::Error> {
+    Ok(AppDataUpdate {
+        component_id: id,
+        op: AppDataOp::Update {
+            update: Opaque::new(v.tls_serialize_detached()?),
+        },
+    })
+}
+
+/// Decodes the `data` of a component, checking its id.
+fn from_component<T: WireDecode>(id: u16, c: &ComponentData) -> Option<Result<T, WireError>> {
+    (c.component_id == id).then(|| decode_exact::<T>(c.data.as_slice()))
+}
+
+impl ParticipantListData {
+    /// As the GroupContext `ComponentData` for `participant_list` (0x0022).
+    pub fn to_component(&self) -> Result<ComponentData, tls_codec::Error> {
+        component(PARTICIPANT_LIST_COMPONENT_ID, self)
+    }
+    /// From a `ComponentData`; `None` if it is another component.
+    pub fn from_component(c: &ComponentData) -> Option<Result<Self, WireError>> {
+        from_component(PARTICIPANT_LIST_COMPONENT_ID, c)
+    }
+}
+
+impl ParticipantListUpdate {
+    /// As an `AppDataUpdate` proposal body for `participant_list` (0x0022).
+    pub fn to_app_data_update(&self) -> Result<AppDataUpdate, tls_codec::Error> {
+        update(PARTICIPANT_LIST_COMPONENT_ID, self)
+    }
+}
+
+impl RoomMetaData {
+    /// As the GroupContext `ComponentData` for `room_metadata` (0x0023).
+    pub fn to_component(&self) -> Result<ComponentData, tls_codec::Error> {
+        component(ROOM_METADATA_COMPONENT_ID, self)
+    }
+    /// From a `ComponentData`; `None` if it is another component.
+    pub fn from_component(c: &ComponentData) -> Option<Result<Self, WireError>> {
+        from_component(ROOM_METADATA_COMPONENT_ID, c)
+    }
+    /// As an `AppDataUpdate` (a `RoomMetaUpdate`, which replaces the whole value).
+    pub fn to_app_data_update(&self) -> Result<AppDataUpdate, tls_codec::Error> {
+        update(ROOM_METADATA_COMPONENT_ID, self)
+    }
+}
