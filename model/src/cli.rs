@@ -277,14 +277,17 @@ fn run<C: Checker<MimiModel>>(c: C, start: Instant, progress: bool, timeout: Opt
         std::thread::sleep(Duration::from_millis(50));
         if progress && start.elapsed() > Duration::from_secs(1) && last.elapsed() >= Duration::from_secs(1) {
             last = Instant::now();
-            eprintln!(
-                "checking… states={} unique={} depth={} {:.1}s",
+            eprint!(
+                "\rchecking… states={} unique={} depth={} {:.1}s   ",
                 c.state_count(),
                 c.unique_state_count(),
                 c.max_depth(),
                 start.elapsed().as_secs_f64()
             );
         }
+    }
+    if progress && start.elapsed() > Duration::from_secs(1) {
+        eprintln!();
     }
     let c = c.join();
     let timed_out = timeout.is_some_and(|t| start.elapsed() >= t);

@@ -19,7 +19,7 @@ impl MimiModel {
         let view = s.prov[usize::from(*to)].view.as_ref();
         match &body.item {
             Item::Commit { commit, .. } => match view {
-                None => false,
+                None => true, // no member here (any more): ignored
                 Some(v) => {
                     commit.epoch < v.epoch
                         || (commit.epoch == v.epoch && commit.by_ref.iter().all(|id| v.pending.iter().any(|p| p.id == *id)))
@@ -27,7 +27,7 @@ impl MimiModel {
                 }
             },
             Item::Proposal(p) => match view {
-                None => false,
+                None => true,
                 Some(v) => p.epoch <= v.epoch || self.is_dup(s, *to, body),
             },
             Item::App { .. } | Item::Welcome { .. } => true,

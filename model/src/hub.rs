@@ -445,9 +445,14 @@ impl MimiModel {
         for c in 0..cfg.n_clients() as u8 {
             s.clients[usize::from(c)].held.retain(|k| !all.iter().any(|o| matches!(o, Op::MlsAdd { kp } if kp == k)));
         }
-        // commit fanout to every provider with active participants before or after,
-        // so removed clients receive their removal (INV-26)
-        let recip: BTreeSet<u8> = pre_members.union(&members).cloned().collect();
+        // commit fanout to every provider with active participants before the commit,
+        // which includes removed clients' providers so they receive their removal
+        // (INV-26); joiners get the Welcome instead
+        let mut recip: BTreeSet<u8> = pre_members.clone();
+        if cm.external {
+            // the joiner learns the acceptance of its own external commit (§3.6 step 6)
+            recip.insert(cm.committer);
+        }
         let item = Item::Commit { commit: cm.clone(), stapled };
         match equivocate {
             None => self.fanout(s, item, &recip, true),

@@ -22,6 +22,17 @@ impl MimiModel {
         MimiModel { cfg, selected: Vec::new() }
     }
 
+    /// A client's request to its own provider: relayed over the network by a follower,
+    /// processed at once by the hub for its own local clients (client ↔ own provider is
+    /// outside MIMI, protocol-06 §2).
+    fn submit(&self, s: &mut State, m: Msg) {
+        if m.channel() == (0, 0) {
+            self.process(s, m, None);
+        } else {
+            self.send(s, m);
+        }
+    }
+
     /// Sends a message: appended (ordered) or inserted in sorted position (unordered,
     /// a canonical multiset).
     pub fn send(&self, s: &mut State, m: Msg) {
@@ -170,25 +181,25 @@ impl Model for MimiModel {
                 let cm = self.build_commit(last, client, op, real_cred)?;
                 s.count.updates += 1;
                 let from = self.cfg.client_provider(client);
-                self.send(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
+                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
             }
             Action::Leave { client } => {
                 let p = self.build_leave(last, client)?;
                 s.count.updates += 1;
                 let from = self.cfg.client_provider(client);
-                self.send(&mut s, Msg::Update { from, hs: crate::state::Handshake::Proposal(p) });
+                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Proposal(p) });
             }
             Action::GroupInfo { client } => {
                 s.count.gi += 1;
                 let from = self.cfg.client_provider(client);
-                self.send(&mut s, Msg::GroupInfoReq { from, client });
+                self.submit(&mut s, Msg::GroupInfoReq { from, client });
             }
             Action::ExternalJoin { client } => {
                 let cm = self.build_external(last, client)?;
                 s.count.updates += 1;
                 s.clients[usize::from(client)].gi = None;
                 let from = self.cfg.client_provider(client);
-                self.send(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
+                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
             }
             Action::Send { client, claimed } => {
                 let v = self.view_of(last, client)?;
@@ -205,7 +216,7 @@ impl Model for MimiModel {
                 };
                 // the sender's own provider knows which of its clients sent
                 self.learn(&mut s, from, crate::state::Fact::Sent(id, self.cfg.client_user[usize::from(client)]));
-                self.send(&mut s, Msg::Submit { from, msg });
+                self.submit(&mut s, Msg::Submit { from, msg });
             }
             Action::Deliver(i) => {
                 let m = s.net.remove(i);

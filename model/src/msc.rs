@@ -139,11 +139,11 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
             v
         }
         Action::Commit { client, op, real_cred } => match m.build_commit(last, *client, *op, *real_cred) {
-            Some(c) => vec![l(cn(*client), pn(cfg.client_provider(*client)), "[[submit commit]]", hs_text(m, &Handshake::Commit(c)), "protocol-06 §5.3")],
+            Some(c) => vec![l(cn(*client), pn(cfg.client_provider(*client)), if cfg.client_provider(*client) == 0 { "[[local update]]" } else { "[[submit commit]]" }, hs_text(m, &Handshake::Commit(c)), "protocol-06 §5.3")],
             None => vec![],
         },
         Action::Leave { client } => match m.build_leave(last, *client) {
-            Some(p) => vec![l(cn(*client), pn(cfg.client_provider(*client)), "[[submit proposals]]", hs_text(m, &Handshake::Proposal(p)), "protocol-06 §3.5")],
+            Some(p) => vec![l(cn(*client), pn(cfg.client_provider(*client)), if cfg.client_provider(*client) == 0 { "[[local update]]" } else { "[[submit proposals]]" }, hs_text(m, &Handshake::Proposal(p)), "protocol-06 §3.5")],
             None => vec![],
         },
         Action::GroupInfo { client } => vec![l(cn(*client), pn(cfg.client_provider(*client)), "[[request GroupInfo]]", String::new(), "protocol-06 §5.6")],
@@ -154,24 +154,17 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
         Action::Send { client, claimed } => vec![l(
             cn(*client),
             pn(cfg.client_provider(*client)),
-            "[[PrivateMessage]]",
+            if cfg.client_provider(*client) == 0 { "[[local submitMessage]]" } else { "[[PrivateMessage]]" },
             format!("sendingUri={}", cfg.user_name(*claimed)),
             "protocol-06 §5.4",
         )],
         Action::Deliver(i) | Action::DeliverEquivocating(i, _) => {
             let Some(msg) = last.net.get(*i) else { return vec![] };
             let mut v = vec![msg_line(m, msg)];
-            // show what the hub sent in reaction (diff of the network)
+            if let Action::DeliverEquivocating(_, victim) = a {
+                v.push(l(cfg.provider_name(0), cfg.provider_name(*victim), "!! equivocation", "a different commit for this epoch".into(), "protocol-06 §7.1"));
+            }
             if let Some(next) = m.next_state(last, a.clone()) {
-                let mut before = last.net.clone();
-                before.remove(*i);
-                for x in &next.net {
-                    if let Some(pos) = before.iter().position(|y| y == x) {
-                        before.remove(pos);
-                    } else {
-                        v.push(msg_line(m, x));
-                    }
-                }
                 if next.violations != last.violations {
                     v.push(l(hub(), hub(), "!! violation", format!("bits {:#x}", next.violations & !last.violations), "-"));
                 }
@@ -197,8 +190,8 @@ fn msg_line(m: &MimiModel, msg: &Msg) -> MscLine {
     let cfg = &m.cfg;
     let pn = |p: u8| cfg.provider_name(p);
     match msg {
-        Msg::Update { from, hs } => l(pn(*from), pn(0), "POST /update", hs_text(m, hs), "protocol-06 §5.3"),
-        Msg::Submit { from, msg } => l(pn(*from), pn(0), "POST /submitMessage", format!("id={} epoch={} sendingUri={}", msg.id, msg.epoch, cfg.user_name(msg.claimed)), "protocol-06 §5.4"),
+        Msg::Update { from, hs } => l(pn(*from), pn(0), if *from == 0 { "[[local update]]" } else { "POST /update" }, hs_text(m, hs), "protocol-06 §5.3"),
+        Msg::Submit { from, msg } => l(pn(*from), pn(0), if *from == 0 { "[[local submit]]" } else { "POST /submitMessage" }, format!("id={} epoch={} sendingUri={}", msg.id, msg.epoch, cfg.user_name(msg.claimed)), "protocol-06 §5.4"),
         Msg::GroupInfoReq { from, client } => l(pn(*from), pn(0), "POST /groupInfo", format!("credential={}", cfg.client_name(*client)), "protocol-06 §5.6"),
         Msg::GroupInfoResp { to, client, ok, epoch } => l(pn(0), pn(*to), "GroupInfoResponse", format!("for {} {} epoch={}", cfg.client_name(*client), if *ok { "success" } else { "notAuthorized" }, epoch), "protocol-06 §5.6"),
         Msg::Notify { to, body } => l(pn(0), pn(*to), "POST /notify", format!("txn={} tag={} {}", body.txn, body.tag, item_text(m, &body.item)), "protocol-06 §5.5"),
