@@ -1,0 +1,297 @@
+//! The stateright `Model`: initial state, deterministic action enumeration and the
+//! transition function dispatching to `client.rs`, `hub.rs` and `follower.rs`.
+
+use crate::config::{Config, Ordering};
+use crate::properties::{self, W};
+use crate::state::{Action, Client, Follower, Hub, Msg, RoomState, State};
+use stateright::{Model, Property};
+use std::collections::BTreeSet;
+
+/// The MIMI model for one configuration.
+#[derive(Clone, Debug)]
+pub struct MimiModel {
+    /// The configuration.
+    pub cfg: Config,
+    /// Property ids to check (all when empty).
+    pub selected: Vec<String>,
+}
+
+impl MimiModel {
+    /// A model for a configuration, checking all properties.
+    pub fn new(cfg: Config) -> Self {
+        MimiModel { cfg, selected: Vec::new() }
+    }
+
+    /// A client's request to its own provider: relayed over the network by a follower,
+    /// processed at once by the hub for its own local clients (client ↔ own provider is
+    /// outside MIMI, protocol-06 §2).
+    fn submit(&self, s: &mut State, m: Msg) {
+        if m.channel() == (0, 0) {
+            self.process(s, m, None);
+        } else {
+            self.send(s, m);
+        }
+    }
+
+    /// Sends a message: appended (ordered) or inserted in sorted position (unordered,
+    /// a canonical multiset).
+    pub fn send(&self, s: &mut State, m: Msg) {
+        match self.cfg.raw.network.ordering {
+            Ordering::Ordered => s.net.push(m),
+            Ordering::Unordered => {
+                let pos = s.net.partition_point(|x| *x <= m);
+                s.net.insert(pos, m);
+            }
+        }
+    }
+
+    /// Whether the message at index `i` may be delivered next (FIFO per channel when ordered).
+    pub fn deliverable_order(&self, s: &State, i: usize) -> bool {
+        match self.cfg.raw.network.ordering {
+            Ordering::Unordered => i == 0 || s.net[i - 1] != s.net[i],
+            Ordering::Ordered => {
+                let ch = s.net[i].channel();
+                !s.net[..i].iter().any(|m| m.channel() == ch)
+            }
+        }
+    }
+
+    /// Whether only client-initiated actions remain (no message in flight that can be
+    /// delivered, no retry pending): the model's notion of quiescence.
+    pub fn quiescent(&self, s: &State) -> bool {
+        let mut acts = Vec::new();
+        self.internal_actions(s, &mut acts);
+        acts.is_empty()
+    }
+
+    fn internal_actions(&self, s: &State, out: &mut Vec<Action>) {
+        for i in 0..s.net.len() {
+            if !self.deliverable_order(s, i) {
+                continue;
+            }
+            if self.can_process(s, i) {
+                out.push(Action::Deliver(i));
+            }
+        }
+        if self.cfg.raw.network.lossy_notify && !self.cfg.mutated(crate::mutations::Mutation::HubNoRetry) {
+            for (k, (to, n)) in s.hub.outbox.iter().enumerate() {
+                let in_flight = s.net.iter().any(|m| match m {
+                    Msg::Notify { to: t, body } => t == to && body.txn == n.txn,
+                    Msg::Ack { from, txn, .. } => from == to && *txn == n.txn,
+                    _ => false,
+                });
+                if !in_flight {
+                    out.push(Action::Retry(k, false));
+                    out.push(Action::Retry(k, true));
+                }
+            }
+        }
+    }
+
+    fn fault_actions(&self, s: &State, out: &mut Vec<Action>) {
+        let net = &self.cfg.raw.network;
+        for (i, m) in s.net.iter().enumerate() {
+            if let Msg::Notify { .. } | Msg::Ack { .. } = m {
+                if net.lossy_notify && (i == 0 || s.net[i - 1] != *m) {
+                    out.push(Action::Drop(i));
+                }
+            }
+            if let Msg::Notify { .. } = m {
+                // bounded duplication: at most two copies in flight
+                if net.duplicate_notify && s.net.iter().filter(|x| *x == m).count() < 2 && (i == 0 || s.net[i - 1] != *m) {
+                    out.push(Action::Duplicate(i));
+                }
+            }
+        }
+        for f in 1..self.cfg.n_providers() as u8 {
+            if s.prov[usize::from(f)].restarts < net.follower_restarts && !s.prov[usize::from(f)].dedup.is_empty() {
+                out.push(Action::Restart(f));
+            }
+        }
+    }
+}
+
+impl Model for MimiModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        let cfg = &self.cfg;
+        let clients = (0..cfg.n_clients())
+            .map(|_| Client { kps_left: cfg.raw.bounds.kps_per_client, ..Client::default() })
+            .collect();
+        vec![State {
+            created: false,
+            hub: Hub::default(),
+            prov: vec![Follower::default(); cfg.n_providers()],
+            clients,
+            net: Vec::new(),
+            know: vec![BTreeSet::new(); cfg.n_providers()],
+            ..State::default()
+        }]
+    }
+
+    fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        if !s.created {
+            out.push(Action::Create);
+            return;
+        }
+        self.internal_actions(s, out);
+        self.fault_actions(s, out);
+        // equivocation: deliver a commit /update but fan out a different commit to one follower
+        if self.cfg.raw.adversaries.equivocating_hub {
+            for (i, m) in s.net.iter().enumerate() {
+                if let Msg::Update { hs: crate::state::Handshake::Commit(_), .. } = m {
+                    if self.deliverable_order(s, i) {
+                        for f in 1..self.cfg.n_providers() as u8 {
+                            out.push(Action::DeliverEquivocating(i, f));
+                        }
+                    }
+                }
+            }
+        }
+        self.client_actions(s, out);
+    }
+
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        let mut s = last.clone();
+        match action {
+            Action::Create => {
+                // protocol-06 §3.1: the creator's client creates room and group locally.
+                let room = RoomState {
+                    participants: vec![(0, crate::policy::ADMIN)],
+                    roles: 0,
+                    preauth: self.cfg.raw.initial_preauth,
+                    base: 0,
+                    meta: 0,
+                };
+                let members: BTreeSet<u8> = [0u8].into_iter().collect();
+                s.created = true;
+                s.hub.gc = room.clone();
+                s.hub.room = room.clone();
+                s.hub.members = members.clone();
+                s.hub.history.push((room.clone(), members.clone()));
+                s.prov[0].view = Some(crate::state::View { epoch: 0, room, members, pending: vec![] });
+                s.clients[0].joined_at = Some(0);
+                self.learn(&mut s, 0, crate::state::Fact::Member(0));
+                properties::witness(&mut s, W::Created);
+            }
+            Action::Fetch { client, target } => self.fetch(&mut s, client, target),
+            Action::Commit { client, op, real_cred } => {
+                let cm = self.build_commit(last, client, op, real_cred)?;
+                s.count.updates += 1;
+                let from = self.cfg.client_provider(client);
+                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
+            }
+            Action::Leave { client } => {
+                let p = self.build_leave(last, client)?;
+                s.count.updates += 1;
+                let from = self.cfg.client_provider(client);
+                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Proposal(p) });
+            }
+            Action::GroupInfo { client } => {
+                s.count.gi += 1;
+                let from = self.cfg.client_provider(client);
+                self.submit(&mut s, Msg::GroupInfoReq { from, client });
+            }
+            Action::ExternalJoin { client } => {
+                let cm = self.build_external(last, client)?;
+                s.count.updates += 1;
+                s.clients[usize::from(client)].gi = None;
+                let from = self.cfg.client_provider(client);
+                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
+            }
+            Action::Send { client, claimed } => {
+                let v = self.view_of(last, client)?;
+                s.count.app += 1;
+                let id = s.count.app;
+                let from = self.cfg.client_provider(client);
+                let msg = crate::state::AppMsg {
+                    id,
+                    sender: client,
+                    claimed,
+                    epoch: v.epoch,
+                    members_at_accept: BTreeSet::new(),
+                    blocked_at_accept: BTreeSet::new(),
+                };
+                // the sender's own provider knows which of its clients sent
+                self.learn(&mut s, from, crate::state::Fact::Sent(id, self.cfg.client_user[usize::from(client)]));
+                self.submit(&mut s, Msg::Submit { from, msg });
+            }
+            Action::Deliver(i) => {
+                let m = s.net.remove(i);
+                self.process(&mut s, m, None);
+            }
+            Action::DeliverEquivocating(i, victim) => {
+                let m = s.net.remove(i);
+                self.process(&mut s, m, Some(victim));
+            }
+            Action::Drop(i) => {
+                s.net.remove(i);
+                properties::witness(&mut s, W::Lost);
+            }
+            Action::Duplicate(i) => {
+                let m = s.net[i].clone();
+                self.send(&mut s, m);
+            }
+            Action::Retry(k, rebatch) => {
+                let (to, mut body) = s.hub.outbox.get(k)?.clone();
+                if rebatch {
+                    body.tag = body.tag.wrapping_add(1);
+                    s.hub.outbox[k].1.tag = body.tag;
+                }
+                properties::witness(&mut s, W::Retried);
+                self.send(&mut s, Msg::Notify { to, body });
+            }
+            Action::Restart(f) => {
+                let p = &mut s.prov[usize::from(f)];
+                p.dedup.clear();
+                p.restarts += 1;
+                properties::witness(&mut s, W::Restarted);
+            }
+        }
+        Some(s)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        properties::stateright_properties(self)
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        crate::msc::action_label(self, a)
+    }
+
+    fn format_step(&self, last: &State, a: Action) -> Option<String> {
+        let lines = crate::msc::step_lines(self, last, &a);
+        Some(lines.iter().map(|l| l.text()).collect::<Vec<_>>().join("\n"))
+    }
+}
+
+impl MimiModel {
+    /// Dispatches a delivered message.
+    fn process(&self, s: &mut State, m: Msg, equivocate: Option<u8>) {
+        match m {
+            Msg::Update { from, hs } => self.hub_update(s, from, hs, equivocate),
+            Msg::Submit { from, msg } => self.hub_submit(s, from, msg),
+            Msg::GroupInfoReq { from, client } => self.hub_groupinfo(s, from, client),
+            Msg::GroupInfoResp { client, ok, epoch, .. } => {
+                if ok {
+                    s.clients[usize::from(client)].gi = Some(epoch);
+                }
+            }
+            Msg::Notify { to, body } => self.follower_notify(s, to, body),
+            Msg::Ack { from, txn, tag } => {
+                // §5.5: a 201 ends the retries of this transaction
+                let _ = tag;
+                s.hub.outbox.retain(|(t, n)| !(*t == from && n.txn == txn));
+            }
+        }
+    }
+
+    /// Adds a fact to a provider's knowledge.
+    pub fn learn(&self, s: &mut State, p: u8, f: crate::state::Fact) {
+        if let Some(k) = s.know.get_mut(usize::from(p)) {
+            k.insert(f);
+        }
+    }
+}
