@@ -1,1 +1,42 @@
-fn main() {}
+//! The `mimi-ref` command line.
+//!
+//! A thin shell: each subcommand parses its arguments and calls into the
+//! library (`mimi_ref`) or, for `check` and `explore`, into the model
+//! (`mimi_model`). This binary is the only part of the `mimi-ref` package that
+//! sees both halves.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// mimi-ref: a formal-model-driven reference implementation of IETF MIMI.
+#[derive(Parser, Debug)]
+#[command(name = "mimi-ref", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Model-check a configuration and print the property table.
+    Check(mimi_model::cli::CheckArgs),
+    /// Serve stateright's Explorer web UI for a configuration on loopback.
+    Explore(mimi_model::cli::ExploreArgs),
+    /// Decode a wire struct, a content message or an identifier and print it as JSON.
+    Decode(cli::decode::DecodeArgs),
+    /// Print the requirement catalogue's coverage (or validate it with --validate).
+    Spec(cli::spec::SpecArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => mimi_model::cli::run_check(&args),
+        Command::Explore(args) => mimi_model::cli::run_explore(&args),
+        Command::Decode(args) => cli::decode::run(&args),
+        Command::Spec(args) => cli::spec::run(&args),
+    }
+}

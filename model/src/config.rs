@@ -251,19 +251,63 @@ pub struct OpsEnabled {
 
 /// All operation names, with one-line descriptions and draft sections.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
-    ("add", "add a participant: ParticipantListUpdate add + MLS Adds + Welcome", "protocol-06 §3.2, §5.3; room-policy-03 §8.1"),
-    ("remove", "remove another participant and all its clients in one commit", "protocol-06 §5.3; room-policy-03 §8.1.2"),
-    ("leave", "leave: Remove proposals for own clients + list removal, committed by another member", "protocol-06 §3.5"),
-    ("kick", "kick: MLS Remove of another user's clients, list unchanged", "room-policy-03 §8.1.3"),
-    ("ban", "ban: role -> banned (1) and removal of all clients", "room-policy-03 §8.1.3"),
+    (
+        "add",
+        "add a participant: ParticipantListUpdate add + MLS Adds + Welcome",
+        "protocol-06 §3.2, §5.3; room-policy-03 §8.1",
+    ),
+    (
+        "remove",
+        "remove another participant and all its clients in one commit",
+        "protocol-06 §5.3; room-policy-03 §8.1.2",
+    ),
+    (
+        "leave",
+        "leave: Remove proposals for own clients + list removal, committed by another member",
+        "protocol-06 §3.5",
+    ),
+    (
+        "kick",
+        "kick: MLS Remove of another user's clients, list unchanged",
+        "room-policy-03 §8.1.3",
+    ),
+    (
+        "ban",
+        "ban: role -> banned (1) and removal of all clients",
+        "room-policy-03 §8.1.3",
+    ),
     ("unban", "unban: role banned -> r", "room-policy-03 §8.1.3"),
-    ("set-role", "change another user's role", "room-policy-03 §3, §8.1.3"),
-    ("own-role", "change own role via preauthorization", "room-policy-03 §4"),
-    ("policy", "replace roles list / preauth list / base policy", "room-policy-03 §3, §4, §5"),
+    (
+        "set-role",
+        "change another user's role",
+        "room-policy-03 §3, §8.1.3",
+    ),
+    (
+        "own-role",
+        "change own role via preauthorization",
+        "room-policy-03 §4",
+    ),
+    (
+        "policy",
+        "replace roles list / preauth list / base policy",
+        "room-policy-03 §3, §4, §5",
+    ),
     ("metadata", "replace room metadata", "protocol-06 §7.6"),
-    ("external-join", "new device or outsider joins by external commit after /groupInfo", "protocol-06 §3.6, §5.6"),
-    ("app-message", "send an application message through /submitMessage", "protocol-06 §3.4, §5.4"),
-    ("commit-pending", "commit the hub's queued proposals", "protocol-06 §3.5, §5.3"),
+    (
+        "external-join",
+        "new device or outsider joins by external commit after /groupInfo",
+        "protocol-06 §3.6, §5.6",
+    ),
+    (
+        "app-message",
+        "send an application message through /submitMessage",
+        "protocol-06 §3.4, §5.4",
+    ),
+    (
+        "commit-pending",
+        "commit the hub's queued proposals",
+        "protocol-06 §3.5, §5.3",
+    ),
 ];
 
 /// Embedded configurations (name, TOML text).
@@ -315,13 +359,19 @@ impl Config {
             return Err(inv("rooms", "the model supports exactly one room".into()));
         }
         if raw.users[0].provider != 0 {
-            return Err(inv("users", "the first user (room creator) must be on provider 0 (the hub)".into()));
+            return Err(inv(
+                "users",
+                "the first user (room creator) must be on provider 0 (the hub)".into(),
+            ));
         }
         let mut user_provider = Vec::new();
         let mut client_user = Vec::new();
         for (i, u) in raw.users.iter().enumerate() {
             if usize::from(u.provider) >= raw.providers.len() {
-                return Err(inv("users", format!("user {} names unknown provider {}", u.name, u.provider)));
+                return Err(inv(
+                    "users",
+                    format!("user {} names unknown provider {}", u.name, u.provider),
+                ));
             }
             if u.clients == 0 || u.clients > 3 {
                 return Err(inv("users", format!("user {} needs 1..=3 clients", u.name)));
@@ -356,9 +406,13 @@ impl Config {
         }
         let mut preauth = Vec::new();
         for p in &raw.preauth {
-            let u = user_index(&p.user).ok_or_else(|| inv("preauth", format!("unknown user `{}`", p.user)))?;
+            let u = user_index(&p.user)
+                .ok_or_else(|| inv("preauth", format!("unknown user `{}`", p.user)))?;
             if p.role == 0 || p.role > 3 {
-                return Err(inv("preauth", format!("role {} is not a joinable role (2 or 3, or 1)", p.role)));
+                return Err(inv(
+                    "preauth",
+                    format!("role {} is not a joinable role (2 or 3, or 1)", p.role),
+                ));
             }
             preauth.push((u, p.role));
         }
@@ -367,11 +421,19 @@ impl Config {
         }
         let malicious_user = match &raw.adversaries.malicious_client {
             None => None,
-            Some(n) => Some(user_index(n).ok_or_else(|| inv("adversaries.malicious_client", format!("unknown user `{n}`")))?),
+            Some(n) => Some(user_index(n).ok_or_else(|| {
+                inv(
+                    "adversaries.malicious_client",
+                    format!("unknown user `{n}`"),
+                )
+            })?),
         };
         if let Some(f) = raw.adversaries.malicious_follower {
             if f == 0 || usize::from(f) >= raw.providers.len() {
-                return Err(inv("adversaries.malicious_follower", "must name a follower provider (1..)".into()));
+                return Err(inv(
+                    "adversaries.malicious_follower",
+                    "must name a follower provider (1..)".into(),
+                ));
             }
         }
         let mut variants = Variants::default();
@@ -380,11 +442,20 @@ impl Config {
         }
         let mutation = match &raw.mutation {
             None => None,
-            Some(m) => Some(Mutation::from_name(m).ok_or_else(|| inv("mutation", format!("unknown mutation `{m}`")))?),
+            Some(m) => Some(
+                Mutation::from_name(m)
+                    .ok_or_else(|| inv("mutation", format!("unknown mutation `{m}`")))?,
+            ),
         };
         for p in &raw.expected_violations {
-            if !crate::properties::property_catalogue().iter().any(|i| i.id == p) {
-                return Err(inv("expected_violations", format!("unknown property `{p}`")));
+            if !crate::properties::property_catalogue()
+                .iter()
+                .any(|i| i.id == p)
+            {
+                return Err(inv(
+                    "expected_violations",
+                    format!("unknown property `{p}`"),
+                ));
             }
         }
         Ok(Config {
@@ -425,7 +496,11 @@ impl Config {
     }
     /// Display name of a user.
     pub fn user_name(&self, u: u8) -> &str {
-        self.raw.users.get(usize::from(u)).map(|x| x.name.as_str()).unwrap_or("?")
+        self.raw
+            .users
+            .get(usize::from(u))
+            .map(|x| x.name.as_str())
+            .unwrap_or("?")
     }
     /// Display name of a client, e.g. `bob#2`.
     pub fn client_name(&self, c: u8) -> String {
@@ -435,7 +510,12 @@ impl Config {
     }
     /// Display name of a provider (`hub:a.example` for provider 0).
     pub fn provider_name(&self, p: u8) -> String {
-        let d = self.raw.providers.get(usize::from(p)).map(|s| s.as_str()).unwrap_or("?");
+        let d = self
+            .raw
+            .providers
+            .get(usize::from(p))
+            .map(|s| s.as_str())
+            .unwrap_or("?");
         if p == 0 {
             format!("Hub({d})")
         } else {

@@ -107,7 +107,11 @@ impl Mutation {
     /// Catalogue entry.
     pub fn info(self) -> &'static MutationInfo {
         // Every variant has a row; the fallback is the first row (never reached).
-        TABLE.iter().find(|(m, _)| *m == self).map(|(_, i)| i).unwrap_or(&TABLE[0].1)
+        TABLE
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map(|(_, i)| i)
+            .unwrap_or(&TABLE[0].1)
     }
 }
 

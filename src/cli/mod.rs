@@ -1,0 +1,3 @@
+//! Subcommands implemented in the binary.
+pub mod decode;
+pub mod spec;
