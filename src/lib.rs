@@ -8,11 +8,13 @@
 //! * [`wire`]: the TLS presentation-language structs of draft-ietf-mimi-protocol-06;
 //! * [`uri`]: `mimi://` identifiers;
 //! * [`content`]: the MIMI content format of draft-ietf-mimi-content-08 (CBOR);
-//! * [`policy`]: room policy of draft-ietf-mimi-room-policy-03 and the authorization decision.
+//! * [`policy`]: room policy of draft-ietf-mimi-room-policy-03 and the authorization decision;
+//! * [`http`]: the HTTPS binding (mutual TLS, endpoints, durable fanout queues) of protocol-06 §4.1, §5.
 #![deny(missing_docs)]
 
 pub mod client;
 pub mod content;
+pub mod http;
 pub mod policy;
 pub mod room;
 pub mod uri;
