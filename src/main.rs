@@ -29,6 +29,10 @@ enum Command {
     Decode(cli::decode::DecodeArgs),
     /// Print the requirement catalogue's coverage (or validate it with --validate).
     Spec(cli::spec::SpecArgs),
+    /// Make a development CA and per-domain TLS certificates (PEM) for `serve`.
+    Certs(cli::certs::CertsArgs),
+    /// Run one provider over mutually authenticated HTTPS (INTERIM core: /notify only, see --help).
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +42,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => mimi_model::cli::run_explore(&args),
         Command::Decode(args) => cli::decode::run(&args),
         Command::Spec(args) => cli::spec::run(&args),
+        Command::Certs(args) => cli::certs::run(&args),
+        Command::Serve(args) => cli::serve::run(&args),
     }
 }

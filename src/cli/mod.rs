@@ -1,3 +1,5 @@
 //! Subcommands implemented in the binary.
+pub mod certs;
 pub mod decode;
+pub mod serve;
 pub mod spec;

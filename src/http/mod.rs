@@ -38,6 +38,7 @@
 
 pub mod certs;
 pub mod delivery;
+pub mod interim;
 pub mod provider;
 pub mod route;
 pub mod server;
@@ -83,6 +84,9 @@ pub struct CoreOutput {
     /// Requests to queue for peers. They are made durable before the answer is sent
     /// whenever `status` is 2xx; with any other status they are discarded.
     pub outgoing: Vec<Outgoing>,
+    /// Sent as `Retry-After` (seconds) when set, e.g. with a 503 or 429 that asks the
+    /// sender to come back later (§5.5 senders honour it).
+    pub retry_after_secs: Option<u32>,
 }
 
 /// How a queued outgoing request ended.

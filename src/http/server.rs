@@ -323,11 +323,16 @@ async fn process<C: ProviderCore>(
         .map_err(|e| Refusal::Store(e.to_string()))?;
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let has_body = !out.body.is_empty();
+    let retry_after = out.retry_after_secs;
     let mut r = Response::new(Full::new(Bytes::from(out.body)));
     *r.status_mut() = status;
     if has_body {
         r.headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    }
+    if let Some(secs) = retry_after {
+        r.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from(secs));
     }
     Ok((from, route, r))
 }
