@@ -31,7 +31,7 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub enum StoreError {
     /// The database failed.
     #[error("store: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<redb::Error>),
     /// A stored record does not decode (the file was damaged or written by another
     /// version).
     #[error("store: corrupt {table} record: {why}")]
@@ -44,7 +44,7 @@ pub enum StoreError {
 }
 
 fn db<E: Into<redb::Error>>(e: E) -> StoreError {
-    StoreError::Db(e.into())
+    StoreError::Db(Box::new(e.into()))
 }
 
 /// Something that changed the core's state, logged for replay (in order).
