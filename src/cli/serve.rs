@@ -18,6 +18,13 @@ use mimi_ref::http::{Provider, ProviderConfig};
 /// other endpoint with 501. Transport, authentication, the directory, size and body checks
 /// and the durable outgoing queues are the real ones.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "INTERIM: until the sans-IO hub and follower are plugged in, serve runs a \
+stand-in core: /notify is accepted (201; byte-identical duplicates from the same hub are \
+answered 201 and processed once), every other endpoint answers 501. Transport, mutual TLS, \
+From/Host checks, the directory, size and body checks and the durable outgoing queues are \
+the real ones. Logs: RUST_LOG (default info)."
+)]
 pub struct ServeArgs {
     /// Our provider domain (the `Host` we answer to, the `From` we send).
     #[arg(long)]
@@ -45,6 +52,10 @@ pub struct ServeArgs {
     /// Largest retry backoff, in milliseconds.
     #[arg(long, default_value_t = 60_000)]
     pub retry_max_ms: u64,
+    /// The base of the URLs our directory lists (default `https://<domain>`), e.g.
+    /// `https://a.example:8443` when the port is not 443.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// Outgoing requests in flight per peer (across rooms; one room's are sent in order).
     #[arg(long, default_value_t = 8)]
     pub window: usize,
@@ -85,6 +96,7 @@ fn serve(args: &ServeArgs) -> Result<(), ServeError> {
     cfg.peers = parse_peers(&args.peers)?;
     cfg.data_dir = args.data.clone();
     cfg.max_body = args.max_body;
+    cfg.base_url = args.base_url.clone();
     cfg.retry = RetryPolicy {
         initial: Duration::from_millis(args.retry_initial_ms.max(1)),
         max: Duration::from_millis(args.retry_max_ms.max(args.retry_initial_ms.max(1))),
