@@ -236,6 +236,7 @@ pub(crate) async fn worker<C: ProviderCore>(
 ) {
     let mut lanes: HashMap<Lane, LaneState> = HashMap::new();
     let mut flights: JoinSet<(u64, Lane, Request, Result<Answer, SendError>)> = JoinSet::new();
+    let mut task_lanes: HashMap<tokio::task::Id, Lane> = HashMap::new();
     let window = policy.window.max(1);
     loop {
         // Start what can start: the head of every idle lane whose backoff has passed.
@@ -271,10 +272,12 @@ pub(crate) async fn worker<C: ProviderCore>(
                     let client = client.clone();
                     let peer2 = peer.clone();
                     debug!(peer = %peer, seq, endpoint = req.endpoint.name(), param = %req.param, attempt = st.attempts + 1, "sending");
-                    flights.spawn(async move {
+                    let lane2 = lane.clone();
+                    let h = flights.spawn(async move {
                         let r = client.send(&peer2, &req).await;
-                        (seq, lane, req, r)
+                        (seq, lane2, req, r)
                     });
+                    task_lanes.insert(h.id(), lane);
                 }
             }
         }
@@ -285,8 +288,23 @@ pub(crate) async fn worker<C: ProviderCore>(
             }
         };
         tokio::select! {
-            Some(joined) = flights.join_next(), if !flights.is_empty() => {
-                let Ok((seq, lane, req, result)) = joined else { continue };
+            Some(joined) = flights.join_next_with_id(), if !flights.is_empty() => {
+                let (seq, lane, req, result) = match joined {
+                    Ok((id, v)) => {
+                        task_lanes.remove(&id);
+                        v
+                    }
+                    Err(e) => {
+                        // The send task died: free its lane and try again later.
+                        if let Some(lane) = task_lanes.remove(&e.id()) {
+                            let st = lanes.entry(lane).or_default();
+                            st.in_flight = false;
+                            st.not_before = Some(Instant::now() + policy.initial);
+                        }
+                        warn!(peer = %peer, error = %e, "send task failed");
+                        continue;
+                    }
+                };
                 let attempt = match result {
                     Ok(a) => classify(a.status, a.retry_after, a.body),
                     Err(e) => Attempt::Retry(None, e.to_string()),

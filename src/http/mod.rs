@@ -29,6 +29,7 @@
 //! | 403 | the client certificate does not authenticate the `From` domain |
 //! | 404 | a path that is not an endpoint of the directory |
 //! | 405 | a method the endpoint does not take (`POST` for all but the directory and `proxyDownload`) |
+//! | 408 | the body did not arrive within [`server::BODY_TIMEOUT`] (the head has [`server::HEADER_TIMEOUT`]; after that the connection is closed) |
 //! | 413 | a body over the configured limit (by `Content-Length` or while reading) |
 //! | 415 | a `POST` whose `Content-Type` is not [`MEDIA_TYPE`] |
 //! | 421 | a `Host` that is not our domain (a port in `Host` is ignored, §4.1) |

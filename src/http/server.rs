@@ -65,6 +65,9 @@ pub enum Refusal {
     /// The body could not be read.
     #[error("body could not be read: {0}")]
     BodyRead(String),
+    /// The body did not arrive in time.
+    #[error("body not received within {0:?}")]
+    BodyTimeout(Duration),
     /// The body does not decode as the endpoint's wire struct.
     #[error("protocol-06 §5: body is not a {expected}: {error}")]
     MalformedBody {
@@ -95,10 +98,16 @@ impl Refusal {
             Refusal::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Refusal::MediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Refusal::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Refusal::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Refusal::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
+
+/// How long a client may take to send the request head.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send the body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the server needs besides the core.
 pub(crate) struct ServerCtx<C> {
@@ -179,6 +188,8 @@ pub(crate) async fn accept_loop<C: ProviderCore>(
                         async move { Ok::<_, Infallible>(handle(ctx, cert, req).await) }
                     });
                     if let Err(e) = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(HEADER_TIMEOUT)
                         .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
                         .await
                     {
@@ -292,17 +303,20 @@ async fn process<C: ProviderCore>(
             return Err(Refusal::TooLarge(ctx.max_body));
         }
     }
-    let body = Limited::new(req.into_body(), ctx.max_body)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                Refusal::TooLarge(ctx.max_body)
-            } else {
-                Refusal::BodyRead(e.to_string())
-            }
-        })?
-        .to_bytes();
+    let body = tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(req.into_body(), ctx.max_body).collect(),
+    )
+    .await
+    .map_err(|_| Refusal::BodyTimeout(BODY_TIMEOUT))?
+    .map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            Refusal::TooLarge(ctx.max_body)
+        } else {
+            Refusal::BodyRead(e.to_string())
+        }
+    })?
+    .to_bytes();
     route::check_body(endpoint, &body).map_err(|error| Refusal::MalformedBody {
         expected: route::body_type(endpoint).unwrap_or("empty body"),
         error,
