@@ -102,6 +102,7 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
 pub struct PeerClient {
     our_domain: String,
     client: reqwest::Client,
+    peers: Arc<HashSet<String>>,
 }
 
 /// Why a request to a peer could not be sent.
@@ -115,6 +116,9 @@ pub enum SendError {
         /// The client's error.
         source: reqwest::Error,
     },
+    /// The peer has no configured address (we never fall back to DNS).
+    #[error("no address configured for peer {0:?}")]
+    UnknownPeer(String),
     /// The client could not be built.
     #[error("HTTP client: {0}")]
     Build(reqwest::Error),
@@ -152,12 +156,16 @@ impl PeerClient {
         Ok(Self {
             our_domain: our_domain.to_owned(),
             client: b.build().map_err(SendError::Build)?,
+            peers: Arc::new(peers.keys().cloned().collect()),
         })
     }
 
     /// Sends one request to `peer` with `From: mimi@<us>` and `Host: <peer>` (protocol-06
     /// §4.1), the body as [`MEDIA_TYPE`].
     pub async fn send(&self, peer: &str, request: &Request) -> Result<Answer, SendError> {
+        if !self.peers.contains(peer) {
+            return Err(SendError::UnknownPeer(peer.to_owned()));
+        }
         let url = format!(
             "https://{peer}{}",
             Route::path(request.endpoint, &request.param)
@@ -195,6 +203,9 @@ impl PeerClient {
 
     /// Fetches a peer's directory (`GET /.well-known/mimi-protocol-directory`, §5.1).
     pub async fn directory(&self, peer: &str) -> Result<Answer, SendError> {
+        if !self.peers.contains(peer) {
+            return Err(SendError::UnknownPeer(peer.to_owned()));
+        }
         let url = format!("https://{peer}{}", crate::wire::directory::DIRECTORY_PATH);
         let http = |source| SendError::Http {
             peer: peer.to_owned(),

@@ -13,6 +13,9 @@
 //! * [`delivery`] owns one outgoing queue per peer: durable (in the [`store`]), ordered
 //!   per lane (endpoint + path parameter, e.g. one room's `/notify`), pipelined across
 //!   lanes, retried with exponential backoff that honours `Retry-After` (protocol-06 §5.5).
+//! * A core may answer a request with a peer's answer ([`CoreOutput::forward`], e.g. the
+//!   hub relaying `/keyMaterial` to the target's provider, §5.2): the shell sends it at
+//!   once, not queued, and hands the answer to [`ProviderCore::on_forward_answer`].
 //! * [`provider`] wires the three together and replays the accepted-request log into a
 //!   fresh core on restart.
 //! * [`tls`] loads the PEM files that [`certs`] makes (a development CA and one
@@ -33,6 +36,7 @@
 //! | 413 | a body over the configured limit (by `Content-Length` or while reading) |
 //! | 415 | a `POST` whose `Content-Type` is not [`MEDIA_TYPE`] |
 //! | 421 | a `Host` that is not our domain (a port in `Host` is ignored, §4.1) |
+//! | 502 | (default of [`ProviderCore::on_forward_answer`]) a forwarded request got no answer |
 //! | 503 | the store could not make an accepted request durable (the core's answer is withheld) |
 //!
 //! All of this is also recorded in `spec/deviations.md` under "http".
@@ -88,6 +92,25 @@ pub struct CoreOutput {
     /// Sent as `Retry-After` (seconds) when set, e.g. with a 503 or 429 that asks the
     /// sender to come back later (§5.5 senders honour it).
     pub retry_after_secs: Option<u32>,
+    /// Instead of answering now, forward a request to a peer directly (not queued) and
+    /// answer with what [`ProviderCore::on_forward_answer`] makes of the peer's answer
+    /// (e.g. the hub relaying `/keyMaterial` to the target's provider, protocol-06 §5.2).
+    /// When set, `status` and `body` are ignored; `outgoing` is still queued.
+    pub forward: Option<Outgoing>,
+}
+
+/// A peer's answer to a forwarded request, or why there was none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardAnswer {
+    /// The peer answered.
+    Answer {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// No answer (connection, TLS, timeout, unknown peer): the reason.
+    Failed(String),
 }
 
 /// How a queued outgoing request ended.
@@ -131,6 +154,33 @@ pub trait ProviderCore: Send + 'static {
     ) -> Vec<Outgoing> {
         let _ = (now_ms, to_domain, request, result);
         Vec::new()
+    }
+
+    /// The answer to a request forwarded with [`CoreOutput::forward`] while handling
+    /// `original` from `from_domain`. The output answers `original` (a `forward` in it is
+    /// ignored: one hop only). The default passes a peer's status and body through and
+    /// answers 502 when there was no answer.
+    fn on_forward_answer(
+        &mut self,
+        now_ms: u64,
+        from_domain: &str,
+        original: &Request,
+        forwarded: &Outgoing,
+        answer: &ForwardAnswer,
+    ) -> CoreOutput {
+        let _ = (now_ms, from_domain, original, forwarded);
+        match answer {
+            ForwardAnswer::Answer { status, body } => CoreOutput {
+                status: *status,
+                body: body.clone(),
+                ..CoreOutput::default()
+            },
+            ForwardAnswer::Failed(why) => CoreOutput {
+                status: 502,
+                body: why.clone().into_bytes(),
+                ..CoreOutput::default()
+            },
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use super::delivery::{self, PeerClient, RetryPolicy, SendError};
 use super::server::{self, ServerCtx};
 use super::store::{Event, Store, StoreError};
 use super::tls::{Identity, TlsError};
-use super::{now_ms, CoreOutput, DeliveryResult, Outgoing, ProviderCore, Request};
+use super::{now_ms, CoreOutput, DeliveryResult, ForwardAnswer, Outgoing, ProviderCore, Request};
 
 /// Everything a provider is started with.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ impl<C: ProviderCore> Shared<C> {
         let now = now_ms();
         let mut core = self.lock();
         let out = core.handle(now, from, &request);
-        if (200..300).contains(&out.status) {
+        if (200..300).contains(&out.status) || out.forward.is_some() {
             let ev = Event::Inbound {
                 now_ms: now,
                 from: from.to_owned(),
@@ -124,6 +124,37 @@ impl<C: ProviderCore> Shared<C> {
             drop(core);
             self.wake(&out.outgoing);
         }
+        Ok(out)
+    }
+
+    /// Hands the answer to a forwarded request to the core and makes the result durable
+    /// (blocking). The core's output answers the original request.
+    pub(crate) fn handle_forward_answer(
+        &self,
+        from: &str,
+        original: Request,
+        forwarded: Outgoing,
+        answer: ForwardAnswer,
+    ) -> Result<CoreOutput, StoreError> {
+        let now = now_ms();
+        let mut core = self.lock();
+        let mut out = core.on_forward_answer(now, from, &original, &forwarded, &answer);
+        if out.forward.take().is_some() {
+            warn!(from = %from, "a forward answer asked to forward again; ignored (one hop only)");
+        }
+        if !(200..300).contains(&out.status) {
+            out.outgoing.clear();
+        }
+        let ev = Event::ForwardAnswered {
+            now_ms: now,
+            from: from.to_owned(),
+            original,
+            forwarded,
+            answer,
+        };
+        self.store.commit(Some(&ev), None, false, &out.outgoing)?;
+        drop(core);
+        self.wake(&out.outgoing);
         Ok(out)
     }
 
@@ -198,6 +229,15 @@ impl<C: ProviderCore> Provider<C> {
                 } => {
                     let _ = core.on_delivery(now_ms, &to, &request, &result);
                 }
+                Event::ForwardAnswered {
+                    now_ms,
+                    from,
+                    original,
+                    forwarded,
+                    answer,
+                } => {
+                    let _ = core.on_forward_answer(now_ms, &from, &original, &forwarded, &answer);
+                }
             }
         }
         for p in store.peers_with_pending()? {
@@ -246,6 +286,8 @@ impl<C: ProviderCore> Provider<C> {
             directory_json,
             max_body: config.max_body,
             shared: shared.clone(),
+            client: client.clone(),
+            forward_timeout: config.retry.request_timeout,
         });
         let mut tasks = vec![tokio::spawn(server::accept_loop(listener, acceptor, ctx))];
         for (peer, wake) in &shared.wakers {
@@ -312,14 +354,24 @@ impl<C: ProviderCore> Provider<C> {
         &self.client
     }
 
-    /// Stops the server (closing every connection) and the workers. What is queued stays
-    /// in the store.
+    /// Stops the server (closing every connection) and the workers, and waits (at most
+    /// 5 s) until nothing refers to the store any more. What is queued stays in the store.
     pub async fn shutdown(self) {
         for t in &self.tasks {
             t.abort();
         }
         for t in self.tasks {
             let _ = t.await;
+        }
+        // Aborted connection tasks and running blocking calls still hold the shared
+        // state (and so the store's file lock) until the runtime drops them: wait for
+        // that, boundedly, so the same data directory can be opened again at once.
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&self.shared) > 1 && tokio::time::Instant::now() < end {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        if Arc::strong_count(&self.shared) > 1 {
+            warn!("provider state still referenced 5 s after shutdown");
         }
     }
 }

@@ -18,7 +18,14 @@ use tracing::{debug, info, warn};
 
 use super::provider::Shared;
 use super::route::{self, Route, RouteError};
-use super::{ProviderCore, Request, MEDIA_TYPE};
+use super::{ForwardAnswer, ProviderCore, Request, MEDIA_TYPE};
+
+fn answer_summary(a: &ForwardAnswer) -> String {
+    match a {
+        ForwardAnswer::Answer { status, body } => format!("{status} ({} bytes)", body.len()),
+        ForwardAnswer::Failed(why) => format!("failed: {why}"),
+    }
+}
 
 /// Why the shell refused a request before (or instead of) handing it to the core. Each
 /// variant names the rule and maps to one HTTP status ([`Refusal::status`]).
@@ -115,6 +122,8 @@ pub(crate) struct ServerCtx<C> {
     pub directory_json: Bytes,
     pub max_body: usize,
     pub shared: Arc<Shared<C>>,
+    pub client: super::delivery::PeerClient,
+    pub forward_timeout: Duration,
 }
 
 /// The host part of a `Host` value (a port is ignored, protocol-06 §4.1).
@@ -331,10 +340,40 @@ async fn process<C: ProviderCore>(
     };
     let shared = ctx.shared.clone();
     let from2 = from.clone();
-    let out = tokio::task::spawn_blocking(move || shared.handle_inbound(&from2, request))
+    let original = request.clone();
+    let mut out = tokio::task::spawn_blocking(move || shared.handle_inbound(&from2, request))
         .await
         .map_err(|e| Refusal::Store(format!("core task failed: {e}")))?
         .map_err(|e| Refusal::Store(e.to_string()))?;
+    if let Some(fwd) = out.forward.take() {
+        // protocol-06 §5.2: e.g. the hub relays /keyMaterial and answers with the target
+        // provider's answer.
+        let answer = match tokio::time::timeout(
+            ctx.forward_timeout,
+            ctx.client.send(&fwd.to_domain, &fwd.request),
+        )
+        .await
+        {
+            Ok(Ok(a)) => ForwardAnswer::Answer {
+                status: a.status,
+                body: a.body,
+            },
+            Ok(Err(e)) => ForwardAnswer::Failed(e.to_string()),
+            Err(_) => ForwardAnswer::Failed(format!(
+                "no answer from {} within {:?}",
+                fwd.to_domain, ctx.forward_timeout
+            )),
+        };
+        info!(from = %from, to = %fwd.to_domain, endpoint = fwd.request.endpoint.name(), answer = ?answer_summary(&answer), "forwarded");
+        let shared = ctx.shared.clone();
+        let from2 = from.clone();
+        out = tokio::task::spawn_blocking(move || {
+            shared.handle_forward_answer(&from2, original, fwd, answer)
+        })
+        .await
+        .map_err(|e| Refusal::Store(format!("core task failed: {e}")))?
+        .map_err(|e| Refusal::Store(e.to_string()))?;
+    }
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let has_body = !out.body.is_empty();
     let retry_after = out.retry_after_secs;

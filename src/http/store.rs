@@ -19,7 +19,7 @@ use std::path::Path;
 
 use redb::{Database, ReadableTable, TableDefinition};
 
-use super::{DeliveryResult, Endpoint, Outgoing, Request};
+use super::{DeliveryResult, Endpoint, ForwardAnswer, Outgoing, Request};
 
 const OUTQ: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("outq");
 const DEAD: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("dead");
@@ -50,7 +50,7 @@ fn db<E: Into<redb::Error>>(e: E) -> StoreError {
 /// Something that changed the core's state, logged for replay (in order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// An inbound request the core answered with 2xx.
+    /// An inbound request the core answered with 2xx or forwarded.
     Inbound {
         /// The time handed to the core.
         now_ms: u64,
@@ -69,6 +69,19 @@ pub enum Event {
         request: Request,
         /// How it ended.
         result: DeliveryResult,
+    },
+    /// The answer to a forwarded request was handed to the core.
+    ForwardAnswered {
+        /// The time handed to the core.
+        now_ms: u64,
+        /// The source of the original request.
+        from: String,
+        /// The original request.
+        original: Request,
+        /// What was forwarded, to whom.
+        forwarded: Outgoing,
+        /// The peer's answer.
+        answer: ForwardAnswer,
     },
 }
 
@@ -202,6 +215,31 @@ fn enc_event(e: &Event) -> Vec<u8> {
             w.u16(*status);
             w.bytes(body);
         }
+        Event::ForwardAnswered {
+            now_ms,
+            from,
+            original,
+            forwarded,
+            answer,
+        } => {
+            w.u8(2);
+            w.u64(*now_ms);
+            w.bytes(from.as_bytes());
+            w.request(original);
+            w.bytes(forwarded.to_domain.as_bytes());
+            w.request(&forwarded.request);
+            match answer {
+                ForwardAnswer::Answer { status, body } => {
+                    w.u8(0);
+                    w.u16(*status);
+                    w.bytes(body);
+                }
+                ForwardAnswer::Failed(why) => {
+                    w.u8(1);
+                    w.bytes(why.as_bytes());
+                }
+            }
+        }
     }
     w.0
 }
@@ -231,6 +269,28 @@ fn dec_event(b: &[u8]) -> Result<Event, StoreError> {
                 to,
                 request,
                 result,
+            }
+        }
+        2 => {
+            let now_ms = r.u64()?;
+            let from = r.string()?;
+            let original = r.request()?;
+            let to_domain = r.string()?;
+            let request = r.request()?;
+            let answer = match r.u8()? {
+                0 => ForwardAnswer::Answer {
+                    status: r.u16()?,
+                    body: r.bytes()?,
+                },
+                1 => ForwardAnswer::Failed(r.string()?),
+                _ => return Err(r.err("forward answer kind")),
+            };
+            Event::ForwardAnswered {
+                now_ms,
+                from,
+                original,
+                forwarded: Outgoing { to_domain, request },
+                answer,
             }
         }
         _ => return Err(r.err("event kind")),
@@ -452,6 +512,36 @@ mod tests {
             vec!["b.example".to_string(), "c.example".to_string()]
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let fwd = Event::ForwardAnswered {
+            now_ms: 9,
+            from: "c.example".into(),
+            original: req("r", b"o"),
+            forwarded: Outgoing {
+                to_domain: "b.example".into(),
+                request: req("s", b"f"),
+            },
+            answer: ForwardAnswer::Answer {
+                status: 200,
+                body: b"kp".to_vec(),
+            },
+        };
+        let failed = Event::ForwardAnswered {
+            now_ms: 10,
+            from: "c.example".into(),
+            original: req("r", b""),
+            forwarded: Outgoing {
+                to_domain: "b.example".into(),
+                request: req("", b""),
+            },
+            answer: ForwardAnswer::Failed("down".into()),
+        };
+        for e in [fwd, failed] {
+            assert_eq!(dec_event(&enc_event(&e)).unwrap(), e);
+        }
     }
 
     #[test]

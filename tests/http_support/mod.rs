@@ -12,7 +12,7 @@ use mimi_ref::http::certs::{generate, DevPki};
 use mimi_ref::http::delivery::RetryPolicy;
 use mimi_ref::http::tls::Identity;
 use mimi_ref::http::{
-    CoreOutput, Endpoint, Outgoing, Provider, ProviderConfig, ProviderCore, Request,
+    CoreOutput, Endpoint, ForwardAnswer, Outgoing, Provider, ProviderConfig, ProviderCore, Request,
 };
 use mimi_ref::wire::common::{decode_exact, IdentifierUri, Protocol};
 use mimi_ref::wire::mls::MlsMessage;
@@ -126,11 +126,27 @@ pub struct TestCore {
     pub retry_after: Option<u32>,
     pub refused_at: Vec<Instant>,
     pub notify_status: Option<u16>,
+    /// Relay every `/submitMessage` to this peer instead of accepting it.
+    pub forward_submits_to: Option<String>,
+    /// The body of our `/submitMessage` answers.
+    pub answer_body: Vec<u8>,
+    /// Answers to forwarded requests, in order.
+    pub forward_answers: Vec<ForwardAnswer>,
 }
 
 impl ProviderCore for TestCore {
     fn handle(&mut self, _now_ms: u64, from: &str, r: &Request) -> CoreOutput {
         match r.endpoint {
+            Endpoint::SubmitMessage if self.forward_submits_to.is_some() => {
+                self.seen.push((from.to_owned(), r.clone()));
+                CoreOutput {
+                    forward: self.forward_submits_to.clone().map(|to| Outgoing {
+                        to_domain: to,
+                        request: r.clone(),
+                    }),
+                    ..CoreOutput::default()
+                }
+            }
             Endpoint::SubmitMessage => {
                 let req = decode_exact::<SubmitMessageRequest>(&r.body).unwrap();
                 self.seen.push((from.to_owned(), r.clone()));
@@ -143,6 +159,7 @@ impl ProviderCore for TestCore {
                 let body = FanoutMessages(vec![m]).tls_serialize_detached().unwrap();
                 CoreOutput {
                     status: 200,
+                    body: self.answer_body.clone(),
                     outgoing: self
                         .fanout_to
                         .iter()
@@ -174,6 +191,28 @@ impl ProviderCore for TestCore {
                     ..CoreOutput::default()
                 }
             }
+        }
+    }
+
+    fn on_forward_answer(
+        &mut self,
+        _now_ms: u64,
+        _from: &str,
+        _original: &Request,
+        _forwarded: &Outgoing,
+        answer: &ForwardAnswer,
+    ) -> CoreOutput {
+        self.forward_answers.push(answer.clone());
+        match answer {
+            ForwardAnswer::Answer { status, body } => CoreOutput {
+                status: *status,
+                body: [b"relayed:".as_slice(), body].concat(),
+                ..CoreOutput::default()
+            },
+            ForwardAnswer::Failed(_) => CoreOutput {
+                status: 504,
+                ..CoreOutput::default()
+            },
         }
     }
 }
