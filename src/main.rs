@@ -29,6 +29,8 @@ enum Command {
     Decode(cli::decode::DecodeArgs),
     /// Print the requirement catalogue's coverage (or validate it with --validate).
     Spec(cli::spec::SpecArgs),
+    /// Re-run the proof obligations in proofs/ and record their results.
+    Prove(cli::prove::ProveArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +40,6 @@ fn main() -> ExitCode {
         Command::Explore(args) => mimi_model::cli::run_explore(&args),
         Command::Decode(args) => cli::decode::run(&args),
         Command::Spec(args) => cli::spec::run(&args),
+        Command::Prove(args) => cli::prove::run(&args),
     }
 }
