@@ -78,7 +78,7 @@ impl MimiModel {
                     let rt = role_of(room, t);
                     let held = s.clients[usize::from(c)].held.iter().any(|k| cfg.client_user[usize::from(k.client)] == t);
                     if ops.add && rt == 0 && held {
-                        for r in [MEMBER, ADMIN] {
+                        for r in cfg.raw.add_roles.iter().copied() {
                             if has(policy::ADD_PARTICIPANT) && arc(0, r) {
                                 push(COp::Add(t, r));
                             }
@@ -267,7 +267,7 @@ impl MimiModel {
             let r = preauth_match(cfg, room, u).unwrap_or(MEMBER);
             ops.push(Op::PlAdd { user: u, role: r });
         }
-        let real = cfg.raw.mode == crate::config::RoomMode::Mmr && (cfg.mutated(Mutation::MmrRealCredentials) || cfg.is_malicious(c));
+        let real = cfg.raw.mode == crate::config::RoomMode::Mmr && cfg.mutated(Mutation::MmrRealCredentials);
         Some(Commit { committer: c, epoch: e, external: true, by_ref: vec![], ops, label: Label::External, real_cred: real })
     }
 

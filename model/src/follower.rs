@@ -69,7 +69,12 @@ impl MimiModel {
                 if to != 0 {
                     self.learn_handshake(s, to, &Handshake::Commit(commit.clone()), false);
                 }
-                let Some(v) = s.prov[usize::from(to)].view.clone() else { return };
+                let mut v = s.prov[usize::from(to)].view.clone();
+                if commit.external && cfg.client_provider(commit.committer) == to && v.as_ref().is_none_or(|v| v.epoch != commit.epoch) {
+                    // the joiner's client starts from the GroupInfo it obtained (§5.6)
+                    v = s.hub.history.get(usize::from(commit.epoch)).map(|(room, members)| View { epoch: commit.epoch, room: room.clone(), members: members.clone(), pending: vec![] });
+                }
+                let Some(v) = v else { return };
                 if commit.epoch != v.epoch {
                     return; // stale
                 }

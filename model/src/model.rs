@@ -82,7 +82,10 @@ impl MimiModel {
                 });
                 if !in_flight {
                     out.push(Action::Retry(k, false));
-                    out.push(Action::Retry(k, true));
+                    if n.tag == 0 {
+                        // a retry may re-batch the body once (bounded)
+                        out.push(Action::Retry(k, true));
+                    }
                 }
             }
         }
@@ -97,8 +100,8 @@ impl MimiModel {
                 }
             }
             if let Msg::Notify { .. } = m {
-                // bounded duplication: at most two copies in flight
-                if net.duplicate_notify && s.net.iter().filter(|x| *x == m).count() < 2 && (i == 0 || s.net[i - 1] != *m) {
+                // bounded duplication: at most two copies in flight, two duplications per run
+                if net.duplicate_notify && s.count.dups < 2 && s.net.iter().filter(|x| *x == m).count() < 2 && (i == 0 || s.net[i - 1] != *m) {
                     out.push(Action::Duplicate(i));
                 }
             }
@@ -160,7 +163,7 @@ impl Model for MimiModel {
                 // protocol-06 §3.1: the creator's client creates room and group locally.
                 let room = RoomState {
                     participants: vec![(0, crate::policy::ADMIN)],
-                    roles: 0,
+                    roles: self.cfg.raw.initial_roles,
                     preauth: self.cfg.raw.initial_preauth,
                     base: 0,
                     meta: 0,
@@ -232,6 +235,7 @@ impl Model for MimiModel {
             }
             Action::Duplicate(i) => {
                 let m = s.net[i].clone();
+                s.count.dups += 1;
                 self.send(&mut s, m);
             }
             Action::Retry(k, rebatch) => {

@@ -376,6 +376,8 @@ pub struct Counters {
     pub fetches: u8,
     /// `/groupInfo` requests
     pub gi: u8,
+    /// network duplications so far (bounded)
+    pub dups: u8,
 }
 
 /// The whole state.
