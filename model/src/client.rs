@@ -85,7 +85,6 @@ impl MimiModel {
                         }
                         if mal {
                             push(COp::MlsOnlyAdd(t));
-                            push(COp::DoubleTouch(t));
                             push(COp::RolesWithAdd(t));
                         }
                     }
@@ -105,6 +104,9 @@ impl MimiModel {
                     if mal && ops.remove && active {
                         push(COp::ListOnlyRemove(t));
                     }
+                    if mal && ops.remove {
+                        push(COp::DoubleTouch(t));
+                    }
                     if ops.ban && rt != BANNED && has(policy::BAN) && arc(rt, BANNED) {
                         push(COp::Ban(t));
                     }
@@ -115,14 +117,26 @@ impl MimiModel {
                             }
                         }
                     }
-                    if ops.kick && active && has(policy::KICK) {
-                        push(COp::Kick(t));
+                    if ops.kick && has(policy::KICK) {
+                        for x in cfg.clients_of(t) {
+                            if v.members.contains(&x) {
+                                push(COp::Kick(x));
+                            }
+                        }
                     }
                     if ops.set_role && rt != BANNED {
                         for r in [MEMBER, ADMIN] {
                             if r != rt && has(policy::CHANGE_USER_ROLE) && arc(rt, r) {
                                 push(COp::SetRole(t, r));
                             }
+                        }
+                    }
+                }
+                if ops.kick && has(policy::REMOVE_OWN_CLIENT) {
+                    // remove one of the own other clients (canRemoveOwnClient, §8.1.2)
+                    for x in cfg.clients_of(u) {
+                        if x != c && v.members.contains(&x) {
+                            push(COp::Kick(x));
                         }
                     }
                 }
@@ -201,7 +215,7 @@ impl MimiModel {
                 [vec![Op::PlSetRole { target: tgt(t), intended: t, role: BANNED }], clients_in(t)].concat(),
             ),
             COp::Unban(t, r) => (Label::Unban, vec![Op::PlSetRole { target: tgt(t), intended: t, role: r }]),
-            COp::Kick(t) => (Label::Kick, clients_in(t)),
+            COp::Kick(x) => (Label::Kick, vec![Op::MlsRemove { client: x }]),
             COp::SetRole(t, r) => (Label::SetRole, vec![Op::PlSetRole { target: tgt(t), intended: t, role: r }]),
             COp::OwnRole(r) => (Label::OwnRole, vec![Op::PlSetRole { target: tgt(u), intended: u, role: r }]),
             COp::Pending => (Label::Pending, vec![]),
@@ -213,8 +227,7 @@ impl MimiModel {
             COp::ListOnlyRemove(t) => (Label::Forged, vec![Op::PlRemove { target: tgt(t), intended: t }]),
             COp::DoubleTouch(t) => (
                 Label::Forged,
-                [vec![Op::PlAdd { user: t, role: MEMBER }, Op::PlSetRole { target: Target2::user(t), intended: t, role: ADMIN }], adds(t)]
-                    .concat(),
+                [vec![Op::PlRemove { target: tgt(t), intended: t }, Op::PlRemove { target: tgt(t), intended: t }], clients_in(t)].concat(),
             ),
             COp::DoubleMeta => (Label::Forged, vec![Op::SetMeta(1), Op::SetMeta(0)]),
             COp::RolesWithAdd(t) => (
@@ -318,10 +331,3 @@ impl MimiModel {
     }
 }
 
-/// Helper for building user-addressed targets in forged commits.
-struct Target2;
-impl Target2 {
-    fn user(u: u8) -> crate::state::Target {
-        crate::state::Target::User(u)
-    }
-}

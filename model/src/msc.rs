@@ -58,9 +58,10 @@ fn ops_text(m: &MimiModel, ops: &[Op]) -> String {
 fn hs_text(m: &MimiModel, hs: &Handshake) -> String {
     match hs {
         Handshake::Commit(c) => format!(
-            "Commit[{}{}] by {} epoch={} byRef={:?} ops=[{}]",
+            "Commit[{}{}{}] by {} epoch={} byRef={:?} ops=[{}]",
             label_name(c.label),
             if c.external { ",external" } else { "" },
+            if c.real_cred { ",real-credential" } else { "" },
             m.cfg.client_name(c.committer),
             c.epoch,
             c.by_ref,

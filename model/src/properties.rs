@@ -271,7 +271,9 @@ fn closure(m: &MimiModel, s: &State, p: u8) -> BTreeSet<Fact> {
 
 fn mm1(m: &MimiModel, s: &State) -> bool {
     let k = closure(m, s, 0);
-    (0..m.cfg.n_users() as u8).all(|u| m.cfg.user_provider[usize::from(u)] == 0 || !k.contains(&Fact::Member(u)))
+    // a malicious client that presents its real credential discloses itself: MM-1 is
+    // about honest participants
+    (0..m.cfg.n_users() as u8).all(|u| m.cfg.user_provider[usize::from(u)] == 0 || m.cfg.malicious_user == Some(u) || !k.contains(&Fact::Member(u)))
 }
 
 fn mm2(m: &MimiModel, s: &State) -> bool {

@@ -416,7 +416,7 @@ pub enum COp {
     Ban(u8),
     /// unban user to role
     Unban(u8, u8),
-    /// kick user
+    /// remove one client (kick another user's client, or remove an own other client)
     Kick(u8),
     /// set user's role
     SetRole(u8, u8),
@@ -436,7 +436,7 @@ pub enum COp {
     MlsOnlyAdd(u8),
     /// malicious: list removal without removing clients
     ListOnlyRemove(u8),
-    /// malicious: add and set role of the same user
+    /// malicious: remove the same user twice in one commit
     DoubleTouch(u8),
     /// malicious: two metadata updates
     DoubleMeta,
