@@ -250,7 +250,7 @@ pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, th
         };
         let lines = match (kind, found) {
             (Kind::Sometimes, _) | (_, None) => Vec::new(),
-            (_, Some(actions)) => chart(&model, &actions),
+            (_, Some(actions)) => chart(&model, &shortest_prefix(&model, p, &actions)),
         };
         let mm = if lines.is_empty() { String::new() } else { mermaid(&lines) };
         results.push(PropertyResult { id: p.name.to_string(), kind, verdict, counterexample: lines, mermaid: mm });
@@ -267,6 +267,22 @@ pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, th
         seconds,
         exhaustive,
     })
+}
+
+/// Cuts a counterexample path right after the first state that violates `p` (ghost
+/// violation bits persist, so a discovered path may run past the violating step).
+fn shortest_prefix(m: &MimiModel, p: &stateright::Property<MimiModel>, actions: &[crate::state::Action]) -> Vec<crate::state::Action> {
+    let mut s = m.init_states().remove(0);
+    for (i, a) in actions.iter().enumerate() {
+        match m.next_state(&s, a.clone()) {
+            Some(n) => s = n,
+            None => return actions.to_vec(),
+        }
+        if !(p.condition)(m, &s) {
+            return actions[..=i].to_vec();
+        }
+    }
+    actions.to_vec()
 }
 
 type Disc = Vec<(&'static str, Vec<crate::state::Action>)>;

@@ -382,7 +382,7 @@ impl MimiModel {
         let mut stapled = Vec::new();
         if cm.external {
             for p in old_pending.iter() {
-                if p.sender.is_none() || cfg.variants.regenerate_all {
+                if p.sender.is_none() || (cfg.variants.regenerate_all && !self.mut_(M::HubDropsInvalidatedProposals)) {
                     // the hub re-issues the change as its own external proposal
                     let ops: Vec<Op> = p.ops.iter().filter(|o| match o {
                         Op::MlsRemove { client } => members.contains(client),
@@ -523,7 +523,7 @@ impl MimiModel {
             properties::witness(s, W::NotAllowed);
             return;
         }
-        if cfg.variants.freeze_app_while_removal_pending && s.hub.pending.iter().any(|p| p.ops.iter().any(|o| matches!(o, Op::PlRemove { .. }))) {
+        if cfg.variants.freeze_app_while_removal_pending && !self.mut_(M::HubIgnoresPendingRemoval) && s.hub.pending.iter().any(|p| p.ops.iter().any(|o| matches!(o, Op::PlRemove { .. }))) {
             properties::witness(s, W::NotAllowed);
             return;
         }

@@ -54,6 +54,12 @@ pub enum Mutation {
     MmrRealCredentials,
     /// The hub sends handshakes as PublicMessage in a SemiPrivateMessage room.
     HandshakesAsPublic,
+    /// After an external commit the hub re-queues nothing, whatever the variant says.
+    HubDropsInvalidatedProposals,
+    /// The hub ignores a pending removal when accepting application messages.
+    HubIgnoresPendingRemoval,
+    /// Clients compute participant-list indexes off by one.
+    ClientMiscomputesIndex,
 }
 
 /// Catalogue entry for `--list-mutations`.
@@ -97,8 +103,11 @@ const TABLE: &[(Mutation, MutationInfo)] = &[
     (Mutation::FollowerSkipsDedup, MutationInfo { name: "follower-skips-dedup", description: "followers process duplicate /notify bodies again", property: "P-FANOUT-ONCE", config: "faults", section: "protocol-06 §5.5", variants: &[] }),
     (Mutation::FollowerIgnoresByRefProposals, MutationInfo { name: "follower-ignores-by-ref-proposals", description: "followers apply commits without the proposals included by reference", property: "P-AGREEMENT", config: "small", section: "protocol-06 §7.3; RFC 9420 §12.4", variants: &[] }),
     (Mutation::ReceiverSkipsFrankCheck, MutationInfo { name: "receiver-skips-frank-check", description: "receivers accept a message attributed to the claimed sendingUri without checking the frank", property: "P-MM-9", config: "adversarial", section: "protocol-06 §5.4.1", variants: &[] }),
-    (Mutation::MmrRealCredentials, MutationInfo { name: "mmr-real-credentials", description: "clients in a minimal-metadata room put real identities in their leaves", property: "P-MM-1", config: "mmr", section: "protocol-06 §6.1", variants: &[("mmr-kp-fetch", "pseudonymous")] }),
+    (Mutation::MmrRealCredentials, MutationInfo { name: "mmr-real-credentials", description: "clients in a minimal-metadata room put real identities in their leaves", property: "P-MM-1", config: "mmr-honest", section: "protocol-06 §6.1", variants: &[("mmr-kp-fetch", "pseudonymous")] }),
     (Mutation::HandshakesAsPublic, MutationInfo { name: "handshakes-as-public", description: "handshakes go out as PublicMessage although the room uses SemiPrivateMessage", property: "P-MM-2", config: "semi-private-local", section: "protocol-06 §5.3", variants: &[] }),
+    (Mutation::HubDropsInvalidatedProposals, MutationInfo { name: "hub-drops-invalidated-proposals", description: "hub re-queues no invalidated proposal after an external commit", property: "P-LEAVE-NEXT-EPOCH", config: "leave-join", section: "protocol-06 §5.5", variants: &[("regenerate", "all")] }),
+    (Mutation::HubIgnoresPendingRemoval, MutationInfo { name: "hub-ignores-pending-removal", description: "hub accepts application messages while a removal is pending (despite the variant)", property: "P-BLOCKED-RECEIVER", config: "small", section: "protocol-06 §5.3, §5.4", variants: &[("app-while-removal-pending", "reject")] }),
+    (Mutation::ClientMiscomputesIndex, MutationInfo { name: "client-miscomputes-index", description: "clients address participant-list entries one index too far", property: "P-LIST-INTENT", config: "adversarial", section: "protocol-06 §7.5", variants: &[("list-addressing", "index")] }),
 ];
 
 impl Mutation {
