@@ -171,7 +171,10 @@ impl CheckReport {
     }
     /// Verdict of a property.
     pub fn verdict(&self, id: &str) -> Option<Verdict> {
-        self.properties.iter().find(|p| p.id == id).map(|p| p.verdict)
+        self.properties
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.verdict)
     }
 }
 
@@ -188,7 +191,9 @@ pub enum CliError {
     #[error("--mutation {0}: unknown mutation (see --list-mutations)")]
     Mutation(String),
     /// Bad --property.
-    #[error("--property {0}: unknown or not applicable to this configuration (see --list-properties)")]
+    #[error(
+        "--property {0}: unknown or not applicable to this configuration (see --list-properties)"
+    )]
     Property(String),
     /// Bad --addr.
     #[error("--addr {0}: {1}")]
@@ -196,11 +201,19 @@ pub enum CliError {
 }
 
 /// Loads a configuration and applies --variant/--mutation overrides.
-pub fn prepare(config: &str, variants: &[String], mutation: &Option<String>) -> Result<Config, CliError> {
+pub fn prepare(
+    config: &str,
+    variants: &[String],
+    mutation: &Option<String>,
+) -> Result<Config, CliError> {
     let mut cfg = Config::load(config)?;
     for v in variants {
-        let (k, val) = v.split_once('=').ok_or_else(|| CliError::Variant(v.clone(), "expected NAME=VALUE".into()))?;
-        cfg.variants.set(k, val).map_err(|e| CliError::Variant(v.clone(), e))?;
+        let (k, val) = v
+            .split_once('=')
+            .ok_or_else(|| CliError::Variant(v.clone(), "expected NAME=VALUE".into()))?;
+        cfg.variants
+            .set(k, val)
+            .map_err(|e| CliError::Variant(v.clone(), e))?;
     }
     if let Some(m) = mutation {
         cfg.mutation = Some(Mutation::from_name(m).ok_or_else(|| CliError::Mutation(m.clone()))?);
@@ -209,21 +222,41 @@ pub fn prepare(config: &str, variants: &[String], mutation: &Option<String>) -> 
 }
 
 /// Runs the checker on a prepared configuration (library entry used by tests).
-pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, threads: usize, timeout: Option<Duration>, progress: bool) -> Result<CheckReport, CliError> {
+pub fn check(
+    cfg: Config,
+    selected: &[String],
+    strategy: Strategy,
+    seed: u64,
+    threads: usize,
+    timeout: Option<Duration>,
+    progress: bool,
+) -> Result<CheckReport, CliError> {
     for p in selected {
         if !applies(&cfg, p) {
             return Err(CliError::Property(p.clone()));
         }
     }
     let name = cfg.raw.name.clone();
-    let variants = cfg.variants.values().into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let variants = cfg
+        .variants
+        .values()
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     let mutation = cfg.mutation.map(|m| m.info().name.to_string());
     let expected = cfg.raw.expected_violations.clone();
-    let model = MimiModel { cfg, selected: selected.to_vec() };
+    let model = MimiModel {
+        cfg,
+        selected: selected.to_vec(),
+    };
     let props = model.properties();
     let start = Instant::now();
     let mut b = model.clone().checker().threads(threads.max(1));
-    let timeout = timeout.or(if strategy == Strategy::Simulation { Some(Duration::from_secs(10)) } else { None });
+    let timeout = timeout.or(if strategy == Strategy::Simulation {
+        Some(Duration::from_secs(10))
+    } else {
+        None
+    });
     if let Some(t) = timeout {
         b = b.timeout(t);
     }
@@ -231,7 +264,12 @@ pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, th
         Strategy::Bfs => run(b.spawn_bfs(), start, progress, timeout),
         Strategy::Dfs => run(b.spawn_dfs(), start, progress, timeout),
         Strategy::Simulation => {
-            let r = run(b.spawn_simulation(seed, UniformChooser), start, progress, timeout);
+            let r = run(
+                b.spawn_simulation(seed, UniformChooser),
+                start,
+                progress,
+                timeout,
+            );
             (r.0, r.1, r.2, r.3, false)
         }
     };
@@ -239,8 +277,15 @@ pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, th
     let catalogue = property_catalogue();
     let mut results = Vec::new();
     for p in &props {
-        let kind = catalogue.iter().find(|i| i.id == p.name).map(|i| i.kind).unwrap_or(Kind::Always);
-        let found = disc.iter().find(|(n, _)| *n == p.name).map(|(_, a)| a.clone());
+        let kind = catalogue
+            .iter()
+            .find(|i| i.id == p.name)
+            .map(|i| i.kind)
+            .unwrap_or(Kind::Always);
+        let found = disc
+            .iter()
+            .find(|(n, _)| *n == p.name)
+            .map(|(_, a)| a.clone());
         let verdict = match (kind, &found) {
             (Kind::Sometimes, Some(_)) => Verdict::Witnessed,
             (Kind::Sometimes, None) => Verdict::NotWitnessed,
@@ -252,8 +297,18 @@ pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, th
             (Kind::Sometimes, _) | (_, None) => Vec::new(),
             (_, Some(actions)) => chart(&model, &shortest_prefix(&model, p, &actions)),
         };
-        let mm = if lines.is_empty() { String::new() } else { mermaid(&lines) };
-        results.push(PropertyResult { id: p.name.to_string(), kind, verdict, counterexample: lines, mermaid: mm });
+        let mm = if lines.is_empty() {
+            String::new()
+        } else {
+            mermaid(&lines)
+        };
+        results.push(PropertyResult {
+            id: p.name.to_string(),
+            kind,
+            verdict,
+            counterexample: lines,
+            mermaid: mm,
+        });
     }
     Ok(CheckReport {
         config: name,
@@ -271,7 +326,11 @@ pub fn check(cfg: Config, selected: &[String], strategy: Strategy, seed: u64, th
 
 /// Cuts a counterexample path right after the first state that violates `p` (ghost
 /// violation bits persist, so a discovered path may run past the violating step).
-fn shortest_prefix(m: &MimiModel, p: &stateright::Property<MimiModel>, actions: &[crate::state::Action]) -> Vec<crate::state::Action> {
+fn shortest_prefix(
+    m: &MimiModel,
+    p: &stateright::Property<MimiModel>,
+    actions: &[crate::state::Action],
+) -> Vec<crate::state::Action> {
     let mut s = m.init_states().remove(0);
     for (i, a) in actions.iter().enumerate() {
         match m.next_state(&s, a.clone()) {
@@ -287,11 +346,19 @@ fn shortest_prefix(m: &MimiModel, p: &stateright::Property<MimiModel>, actions: 
 
 type Disc = Vec<(&'static str, Vec<crate::state::Action>)>;
 
-fn run<C: Checker<MimiModel>>(c: C, start: Instant, progress: bool, timeout: Option<Duration>) -> (usize, usize, usize, Disc, bool) {
+fn run<C: Checker<MimiModel>>(
+    c: C,
+    start: Instant,
+    progress: bool,
+    timeout: Option<Duration>,
+) -> (usize, usize, usize, Disc, bool) {
     let mut last = Instant::now();
     while !c.is_done() {
         std::thread::sleep(Duration::from_millis(50));
-        if progress && start.elapsed() > Duration::from_secs(1) && last.elapsed() >= Duration::from_secs(1) {
+        if progress
+            && start.elapsed() > Duration::from_secs(1)
+            && last.elapsed() >= Duration::from_secs(1)
+        {
             last = Instant::now();
             eprint!(
                 "\rchecking… states={} unique={} depth={} {:.1}s   ",
@@ -307,30 +374,67 @@ fn run<C: Checker<MimiModel>>(c: C, start: Instant, progress: bool, timeout: Opt
     }
     let c = c.join();
     let timed_out = timeout.is_some_and(|t| start.elapsed() >= t);
-    let disc = c.discoveries().into_iter().map(|(n, p)| (n, p.into_actions())).collect();
-    (c.state_count(), c.unique_state_count(), c.max_depth(), disc, !timed_out)
+    let disc = c
+        .discoveries()
+        .into_iter()
+        .map(|(n, p)| (n, p.into_actions()))
+        .collect();
+    (
+        c.state_count(),
+        c.unique_state_count(),
+        c.max_depth(),
+        disc,
+        !timed_out,
+    )
 }
 
 fn print_lists(args: &CheckArgs, out: &mut impl Write) -> std::io::Result<()> {
     if args.list_properties {
         for p in property_catalogue() {
-            writeln!(out, "{:<28} {:<10} {} [{}] ({})", p.id, format!("{:?}", p.kind).to_lowercase(), p.description, p.requirements.join(", "), p.sections.join("; "))?;
+            writeln!(
+                out,
+                "{:<28} {:<10} {} [{}] ({})",
+                p.id,
+                format!("{:?}", p.kind).to_lowercase(),
+                p.description,
+                p.requirements.join(", "),
+                p.sections.join("; ")
+            )?;
         }
     }
     if args.list_variants {
         for v in variant_catalogue() {
-            writeln!(out, "{:<28} {:<28} {} ({})", v.name, v.values.join("|"), v.description, v.section)?;
+            writeln!(
+                out,
+                "{:<28} {:<28} {} ({})",
+                v.name,
+                v.values.join("|"),
+                v.description,
+                v.section
+            )?;
         }
     }
     if args.list_mutations {
         for (_, i) in mutation_catalogue() {
-            writeln!(out, "{:<34} {} -> {} on `{}` ({})", i.name, i.description, i.property, i.config, i.section)?;
+            writeln!(
+                out,
+                "{:<34} {} -> {} on `{}` ({})",
+                i.name, i.description, i.property, i.config, i.section
+            )?;
         }
     }
     if args.list_configs {
         for (n, _) in EMBEDDED {
             match Config::load(n) {
-                Ok(c) => writeln!(out, "{:<14} {} ({} providers, {} users, {} clients; protocol-06 §3, §4)", n, c.raw.description, c.n_providers(), c.n_users(), c.n_clients())?,
+                Ok(c) => writeln!(
+                    out,
+                    "{:<14} {} ({} providers, {} users, {} clients; protocol-06 §3, §4)",
+                    n,
+                    c.raw.description,
+                    c.n_providers(),
+                    c.n_users(),
+                    c.n_clients()
+                )?,
                 Err(e) => writeln!(out, "{n:<14} ERROR {e}")?,
             }
         }
@@ -345,12 +449,24 @@ fn print_lists(args: &CheckArgs, out: &mut impl Write) -> std::io::Result<()> {
 /// Renders a report as text.
 pub fn render_text(r: &CheckReport) -> String {
     let mut s = String::new();
-    s.push_str(&format!("config: {}  strategy: {}  mutation: {}\n", r.config, r.strategy, r.mutation.as_deref().unwrap_or("none")));
+    s.push_str(&format!(
+        "config: {}  strategy: {}  mutation: {}\n",
+        r.config,
+        r.strategy,
+        r.mutation.as_deref().unwrap_or("none")
+    ));
     s.push_str(&format!(
         "variants: {}\n\n",
-        r.variants.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+        r.variants
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     ));
-    s.push_str(&format!("{:<28} {:<10} {:<19} {:>12} {:>12} {:>6} {:>8}\n", "property", "kind", "verdict", "states", "unique", "depth", "seconds"));
+    s.push_str(&format!(
+        "{:<28} {:<10} {:<19} {:>12} {:>12} {:>6} {:>8}\n",
+        "property", "kind", "verdict", "states", "unique", "depth", "seconds"
+    ));
     for p in &r.properties {
         s.push_str(&format!(
             "{:<28} {:<10} {:<19} {:>12} {:>12} {:>6} {:>8.2}\n",
@@ -364,13 +480,30 @@ pub fn render_text(r: &CheckReport) -> String {
         ));
     }
     s.push_str("(all properties are checked in one pass; states/unique/depth/seconds are those of the pass)\n");
-    let rate = if r.seconds > 0.0 { r.unique_states as f64 / r.seconds } else { 0.0 };
-    s.push_str(&format!("unique states/sec: {:.0}{}\n", rate, if r.exhaustive { "" } else { " (search not exhaustive)" }));
+    let rate = if r.seconds > 0.0 {
+        r.unique_states as f64 / r.seconds
+    } else {
+        0.0
+    };
+    s.push_str(&format!(
+        "unique states/sec: {:.0}{}\n",
+        rate,
+        if r.exhaustive {
+            ""
+        } else {
+            " (search not exhaustive)"
+        }
+    ));
     for p in &r.properties {
         if p.counterexample.is_empty() {
             continue;
         }
-        s.push_str(&format!("\n== {} {}: counterexample ({} messages)\n", p.id, p.verdict.as_str(), p.counterexample.len()));
+        s.push_str(&format!(
+            "\n== {} {}: counterexample ({} messages)\n",
+            p.id,
+            p.verdict.as_str(),
+            p.counterexample.len()
+        ));
         for (i, l) in p.counterexample.iter().enumerate() {
             s.push_str(&format!("{:>3}. {}\n", i + 1, l.text()));
         }
@@ -397,8 +530,20 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let report = match check(cfg, &args.properties, args.strategy, args.seed, threads, args.timeout.map(Duration::from_secs), true) {
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let report = match check(
+        cfg,
+        &args.properties,
+        args.strategy,
+        args.seed,
+        threads,
+        args.timeout.map(Duration::from_secs),
+        true,
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -15,7 +15,10 @@ impl MimiModel {
     /// The group view a client acts on (its provider's view), if it is a member.
     pub fn view_of<'a>(&self, s: &'a State, c: u8) -> Option<&'a View> {
         let p = self.cfg.client_provider(c);
-        s.prov[usize::from(p)].view.as_ref().filter(|v| v.members.contains(&c))
+        s.prov[usize::from(p)]
+            .view
+            .as_ref()
+            .filter(|v| v.members.contains(&c))
     }
 
     /// Enumerates client-initiated actions in a deterministic order.
@@ -57,11 +60,19 @@ impl MimiModel {
                     if t == u || role_of(room, t) != 0 {
                         continue;
                     }
-                    let holds = s.clients[usize::from(c)].held.iter().any(|k| cfg.client_user[usize::from(k.client)] == t);
-                    let avail = cfg.clients_of(t).any(|x| s.clients[usize::from(x)].kps_left > 0 && !v.members.contains(&x))
+                    let holds = s.clients[usize::from(c)]
+                        .held
+                        .iter()
+                        .any(|k| cfg.client_user[usize::from(k.client)] == t);
+                    let avail = cfg
+                        .clients_of(t)
+                        .any(|x| s.clients[usize::from(x)].kps_left > 0 && !v.members.contains(&x))
                         || cfg.mutated(Mutation::TargetReusesKeyPackages);
                     if !holds && avail && has(policy::ADD_PARTICIPANT) {
-                        out.push(Action::Fetch { client: c, target: t });
+                        out.push(Action::Fetch {
+                            client: c,
+                            target: t,
+                        });
                     }
                 }
             }
@@ -69,14 +80,25 @@ impl MimiModel {
                 // app messages only
             } else {
                 let mut push = |op: COp| {
-                    out.push(Action::Commit { client: c, op, real_cred: false });
+                    out.push(Action::Commit {
+                        client: c,
+                        op,
+                        real_cred: false,
+                    });
                     if mmr_adv {
-                        out.push(Action::Commit { client: c, op, real_cred: true });
+                        out.push(Action::Commit {
+                            client: c,
+                            op,
+                            real_cred: true,
+                        });
                     }
                 };
                 for t in 0..cfg.n_users() as u8 {
                     let rt = role_of(room, t);
-                    let held = s.clients[usize::from(c)].held.iter().any(|k| cfg.client_user[usize::from(k.client)] == t);
+                    let held = s.clients[usize::from(c)]
+                        .held
+                        .iter()
+                        .any(|k| cfg.client_user[usize::from(k.client)] == t);
                     if ops.add && rt == 0 && held {
                         for r in cfg.raw.add_roles.iter().copied() {
                             if has(policy::ADD_PARTICIPANT) && arc(0, r) {
@@ -170,18 +192,31 @@ impl MimiModel {
                 if ops.leave
                     && has(policy::REMOVE_SELF)
                     && arc(ru, 0)
-                    && !v.pending.iter().any(|p| p.sender.is_some_and(|x| cfg.client_user[usize::from(x)] == u))
+                    && !v.pending.iter().any(|p| {
+                        p.sender
+                            .is_some_and(|x| cfg.client_user[usize::from(x)] == u)
+                    })
                 {
                     out.push(Action::Leave { client: c });
                 }
             }
-            if ops.app_message && s.count.app < b.max_app_messages && (mal || caps & policy::SEND_MESSAGE != 0) {
-                out.push(Action::Send { client: c, claimed: u });
-                let lying_follower = cfg.raw.adversaries.malicious_follower == Some(cfg.client_provider(c));
+            if ops.app_message
+                && s.count.app < b.max_app_messages
+                && (mal || caps & policy::SEND_MESSAGE != 0)
+            {
+                out.push(Action::Send {
+                    client: c,
+                    claimed: u,
+                });
+                let lying_follower =
+                    cfg.raw.adversaries.malicious_follower == Some(cfg.client_provider(c));
                 if mal || lying_follower {
                     for (t, _) in &room.participants {
                         if *t != u {
-                            out.push(Action::Send { client: c, claimed: *t });
+                            out.push(Action::Send {
+                                client: c,
+                                claimed: *t,
+                            });
                         }
                     }
                 }
@@ -197,7 +232,10 @@ impl MimiModel {
         let u = cfg.client_user[usize::from(c)];
         let tgt = |t: u8| target_for(cfg, room, t);
         let clients_in = |t: u8| -> Vec<Op> {
-            cfg.clients_of(t).filter(|x| v.members.contains(x)).map(|client| Op::MlsRemove { client }).collect()
+            cfg.clients_of(t)
+                .filter(|x| v.members.contains(x))
+                .map(|client| Op::MlsRemove { client })
+                .collect()
         };
         let adds = |t: u8| -> Vec<Op> {
             s.clients[usize::from(c)]
@@ -208,48 +246,145 @@ impl MimiModel {
                 .collect()
         };
         let (label, ops): (Label, Vec<Op>) = match op {
-            COp::Add(t, r) => (Label::Add, [vec![Op::PlAdd { user: t, role: r }], adds(t)].concat()),
-            COp::Remove(t) => (Label::Remove, [vec![Op::PlRemove { target: tgt(t), intended: t }], clients_in(t)].concat()),
+            COp::Add(t, r) => (
+                Label::Add,
+                [vec![Op::PlAdd { user: t, role: r }], adds(t)].concat(),
+            ),
+            COp::Remove(t) => (
+                Label::Remove,
+                [
+                    vec![Op::PlRemove {
+                        target: tgt(t),
+                        intended: t,
+                    }],
+                    clients_in(t),
+                ]
+                .concat(),
+            ),
             COp::Ban(t) => (
                 Label::Ban,
-                [vec![Op::PlSetRole { target: tgt(t), intended: t, role: BANNED }], clients_in(t)].concat(),
+                [
+                    vec![Op::PlSetRole {
+                        target: tgt(t),
+                        intended: t,
+                        role: BANNED,
+                    }],
+                    clients_in(t),
+                ]
+                .concat(),
             ),
-            COp::Unban(t, r) => (Label::Unban, vec![Op::PlSetRole { target: tgt(t), intended: t, role: r }]),
+            COp::Unban(t, r) => (
+                Label::Unban,
+                vec![Op::PlSetRole {
+                    target: tgt(t),
+                    intended: t,
+                    role: r,
+                }],
+            ),
             COp::Kick(x) => (Label::Kick, vec![Op::MlsRemove { client: x }]),
-            COp::SetRole(t, r) => (Label::SetRole, vec![Op::PlSetRole { target: tgt(t), intended: t, role: r }]),
-            COp::OwnRole(r) => (Label::OwnRole, vec![Op::PlSetRole { target: tgt(u), intended: u, role: r }]),
+            COp::SetRole(t, r) => (
+                Label::SetRole,
+                vec![Op::PlSetRole {
+                    target: tgt(t),
+                    intended: t,
+                    role: r,
+                }],
+            ),
+            COp::OwnRole(r) => (
+                Label::OwnRole,
+                vec![Op::PlSetRole {
+                    target: tgt(u),
+                    intended: u,
+                    role: r,
+                }],
+            ),
             COp::Pending => (Label::Pending, vec![]),
             COp::Roles(x) => (Label::Policy, vec![Op::SetRoles(x)]),
             COp::Preauth(x) => (Label::Policy, vec![Op::SetPreauth(x)]),
             COp::Base(x) => (Label::Policy, vec![Op::SetBase(x)]),
-            COp::Meta => (Label::Meta, vec![Op::SetMeta(room.meta.wrapping_add(1) % 2)]),
+            COp::Meta => (
+                Label::Meta,
+                vec![Op::SetMeta(room.meta.wrapping_add(1) % 2)],
+            ),
             COp::MlsOnlyAdd(t) => (Label::Forged, adds(t)),
-            COp::ListOnlyRemove(t) => (Label::Forged, vec![Op::PlRemove { target: tgt(t), intended: t }]),
+            COp::ListOnlyRemove(t) => (
+                Label::Forged,
+                vec![Op::PlRemove {
+                    target: tgt(t),
+                    intended: t,
+                }],
+            ),
             COp::DoubleTouch(t) => (
                 Label::Forged,
-                [vec![Op::PlRemove { target: tgt(t), intended: t }, Op::PlRemove { target: tgt(t), intended: t }], clients_in(t)].concat(),
+                [
+                    vec![
+                        Op::PlRemove {
+                            target: tgt(t),
+                            intended: t,
+                        },
+                        Op::PlRemove {
+                            target: tgt(t),
+                            intended: t,
+                        },
+                    ],
+                    clients_in(t),
+                ]
+                .concat(),
             ),
             COp::DoubleMeta => (Label::Forged, vec![Op::SetMeta(1), Op::SetMeta(0)]),
             COp::RolesWithAdd(t) => (
                 Label::Forged,
-                [vec![Op::SetRoles(1 - room.roles.min(1)), Op::PlAdd { user: t, role: MEMBER }], adds(t)].concat(),
+                [
+                    vec![
+                        Op::SetRoles(1 - room.roles.min(1)),
+                        Op::PlAdd {
+                            user: t,
+                            role: MEMBER,
+                        },
+                    ],
+                    adds(t),
+                ]
+                .concat(),
             ),
-            COp::AddListed(t) => (Label::Forged, vec![Op::PlAdd { user: t, role: ADMIN }]),
+            COp::AddListed(t) => (
+                Label::Forged,
+                vec![Op::PlAdd {
+                    user: t,
+                    role: ADMIN,
+                }],
+            ),
         };
         // T8 (room-policy-03 §8.1.2): a client never commits its own removal
-        if ops.iter().any(|o| matches!(o, Op::MlsRemove { client } if *client == c)) {
+        if ops
+            .iter()
+            .any(|o| matches!(o, Op::MlsRemove { client } if *client == c))
+        {
             return None;
         }
         let by_ref: Vec<u8> = v.pending.iter().map(|p| p.id).collect();
         // the committer cannot commit pending proposals removing itself (T8)
-        if v.pending.iter().any(|p| p.ops.iter().any(|o| matches!(o, Op::MlsRemove { client } if *client == c))) {
+        if v.pending.iter().any(|p| {
+            p.ops
+                .iter()
+                .any(|o| matches!(o, Op::MlsRemove { client } if *client == c))
+        }) {
             return None;
         }
         if ops.is_empty() && by_ref.is_empty() {
             return None;
         }
-        let real = real_cred || (cfg.mutated(Mutation::MmrRealCredentials) && cfg.raw.mode == crate::config::RoomMode::Mmr);
-        Some(Commit { committer: c, epoch: v.epoch, external: false, by_ref, ops, label, real_cred: real })
+        let real = real_cred
+            || (cfg.mutated(Mutation::MmrRealCredentials)
+                && cfg.raw.mode == crate::config::RoomMode::Mmr);
+        Some(Commit {
+            committer: c,
+            epoch: v.epoch,
+            external: false,
+            by_ref,
+            ops,
+            label,
+            real_cred: real,
+        })
     }
 
     /// Builds the leave proposals (protocol-06 §3.5): Remove for every own client in the
@@ -258,13 +393,21 @@ impl MimiModel {
         let cfg = &self.cfg;
         let v = self.view_of(s, c)?;
         let u = cfg.client_user[usize::from(c)];
-        let mut ops = vec![Op::PlRemove { target: target_for(cfg, &v.room, u), intended: u }];
+        let mut ops = vec![Op::PlRemove {
+            target: target_for(cfg, &v.room, u),
+            intended: u,
+        }];
         for x in cfg.clients_of(u) {
             if v.members.contains(&x) {
                 ops.push(Op::MlsRemove { client: x });
             }
         }
-        Some(Proposal { id: 0, sender: Some(c), epoch: v.epoch, ops })
+        Some(Proposal {
+            id: 0,
+            sender: Some(c),
+            epoch: v.epoch,
+            ops,
+        })
     }
 
     /// Builds the external commit of a joining client (protocol-06 §3.6): the client adds
@@ -280,8 +423,17 @@ impl MimiModel {
             let r = preauth_match(cfg, room, u).unwrap_or(MEMBER);
             ops.push(Op::PlAdd { user: u, role: r });
         }
-        let real = cfg.raw.mode == crate::config::RoomMode::Mmr && cfg.mutated(Mutation::MmrRealCredentials);
-        Some(Commit { committer: c, epoch: e, external: true, by_ref: vec![], ops, label: Label::External, real_cred: real })
+        let real = cfg.raw.mode == crate::config::RoomMode::Mmr
+            && cfg.mutated(Mutation::MmrRealCredentials);
+        Some(Commit {
+            committer: c,
+            epoch: e,
+            external: true,
+            by_ref: vec![],
+            ops,
+            label: Label::External,
+            real_cred: real,
+        })
     }
 
     /// Key-material fetch through the hub (protocol-06 §3.2/§3.3, §5.2), one atomic
@@ -330,4 +482,3 @@ impl MimiModel {
         self.learn(s, tgt_p, fu);
     }
 }
-

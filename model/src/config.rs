@@ -261,19 +261,63 @@ pub struct OpsEnabled {
 
 /// All operation names, with one-line descriptions and draft sections.
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
-    ("add", "add a participant: ParticipantListUpdate add + MLS Adds + Welcome", "protocol-06 §3.2, §5.3; room-policy-03 §8.1"),
-    ("remove", "remove another participant and all its clients in one commit", "protocol-06 §5.3; room-policy-03 §8.1.2"),
-    ("leave", "leave: Remove proposals for own clients + list removal, committed by another member", "protocol-06 §3.5"),
-    ("kick", "kick: MLS Remove of another user's clients, list unchanged", "room-policy-03 §8.1.3"),
-    ("ban", "ban: role -> banned (1) and removal of all clients", "room-policy-03 §8.1.3"),
+    (
+        "add",
+        "add a participant: ParticipantListUpdate add + MLS Adds + Welcome",
+        "protocol-06 §3.2, §5.3; room-policy-03 §8.1",
+    ),
+    (
+        "remove",
+        "remove another participant and all its clients in one commit",
+        "protocol-06 §5.3; room-policy-03 §8.1.2",
+    ),
+    (
+        "leave",
+        "leave: Remove proposals for own clients + list removal, committed by another member",
+        "protocol-06 §3.5",
+    ),
+    (
+        "kick",
+        "kick: MLS Remove of another user's clients, list unchanged",
+        "room-policy-03 §8.1.3",
+    ),
+    (
+        "ban",
+        "ban: role -> banned (1) and removal of all clients",
+        "room-policy-03 §8.1.3",
+    ),
     ("unban", "unban: role banned -> r", "room-policy-03 §8.1.3"),
-    ("set-role", "change another user's role", "room-policy-03 §3, §8.1.3"),
-    ("own-role", "change own role via preauthorization", "room-policy-03 §4"),
-    ("policy", "replace roles list / preauth list / base policy", "room-policy-03 §3, §4, §5"),
+    (
+        "set-role",
+        "change another user's role",
+        "room-policy-03 §3, §8.1.3",
+    ),
+    (
+        "own-role",
+        "change own role via preauthorization",
+        "room-policy-03 §4",
+    ),
+    (
+        "policy",
+        "replace roles list / preauth list / base policy",
+        "room-policy-03 §3, §4, §5",
+    ),
     ("metadata", "replace room metadata", "protocol-06 §7.6"),
-    ("external-join", "new device or outsider joins by external commit after /groupInfo", "protocol-06 §3.6, §5.6"),
-    ("app-message", "send an application message through /submitMessage", "protocol-06 §3.4, §5.4"),
-    ("commit-pending", "commit the hub's queued proposals", "protocol-06 §3.5, §5.3"),
+    (
+        "external-join",
+        "new device or outsider joins by external commit after /groupInfo",
+        "protocol-06 §3.6, §5.6",
+    ),
+    (
+        "app-message",
+        "send an application message through /submitMessage",
+        "protocol-06 §3.4, §5.4",
+    ),
+    (
+        "commit-pending",
+        "commit the hub's queued proposals",
+        "protocol-06 §3.5, §5.3",
+    ),
 ];
 
 /// Embedded configurations (name, TOML text).
@@ -283,10 +327,16 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("mmr", include_str!("../configs/mmr.toml")),
     ("mmr-honest", include_str!("../configs/mmr-honest.toml")),
     ("semi-private", include_str!("../configs/semi-private.toml")),
-    ("semi-private-local", include_str!("../configs/semi-private-local.toml")),
+    (
+        "semi-private-local",
+        include_str!("../configs/semi-private-local.toml"),
+    ),
     ("leave-join", include_str!("../configs/leave-join.toml")),
     ("faults", include_str!("../configs/faults.toml")),
-    ("faults-restart", include_str!("../configs/faults-restart.toml")),
+    (
+        "faults-restart",
+        include_str!("../configs/faults-restart.toml"),
+    ),
     ("adversarial", include_str!("../configs/adversarial.toml")),
 ];
 
@@ -329,13 +379,19 @@ impl Config {
             return Err(inv("rooms", "the model supports exactly one room".into()));
         }
         if raw.users[0].provider != 0 {
-            return Err(inv("users", "the first user (room creator) must be on provider 0 (the hub)".into()));
+            return Err(inv(
+                "users",
+                "the first user (room creator) must be on provider 0 (the hub)".into(),
+            ));
         }
         let mut user_provider = Vec::new();
         let mut client_user = Vec::new();
         for (i, u) in raw.users.iter().enumerate() {
             if usize::from(u.provider) >= raw.providers.len() {
-                return Err(inv("users", format!("user {} names unknown provider {}", u.name, u.provider)));
+                return Err(inv(
+                    "users",
+                    format!("user {} names unknown provider {}", u.name, u.provider),
+                ));
             }
             if u.clients == 0 || u.clients > 3 {
                 return Err(inv("users", format!("user {} needs 1..=3 clients", u.name)));
@@ -370,9 +426,13 @@ impl Config {
         }
         let mut preauth = Vec::new();
         for p in &raw.preauth {
-            let u = user_index(&p.user).ok_or_else(|| inv("preauth", format!("unknown user `{}`", p.user)))?;
+            let u = user_index(&p.user)
+                .ok_or_else(|| inv("preauth", format!("unknown user `{}`", p.user)))?;
             if p.role == 0 || p.role > 3 {
-                return Err(inv("preauth", format!("role {} is not a joinable role (2 or 3, or 1)", p.role)));
+                return Err(inv(
+                    "preauth",
+                    format!("role {} is not a joinable role (2 or 3, or 1)", p.role),
+                ));
             }
             preauth.push((u, p.role));
         }
@@ -380,18 +440,29 @@ impl Config {
             return Err(inv("initial_roles", "must be 0 or 1".into()));
         }
         if raw.add_roles.iter().any(|r| *r < 2 || *r > 3) {
-            return Err(inv("add_roles", "roles must be 2 (member) or 3 (admin)".into()));
+            return Err(inv(
+                "add_roles",
+                "roles must be 2 (member) or 3 (admin)".into(),
+            ));
         }
         if raw.initial_preauth > 1 {
             return Err(inv("initial_preauth", "must be 0 or 1".into()));
         }
         let malicious_user = match &raw.adversaries.malicious_client {
             None => None,
-            Some(n) => Some(user_index(n).ok_or_else(|| inv("adversaries.malicious_client", format!("unknown user `{n}`")))?),
+            Some(n) => Some(user_index(n).ok_or_else(|| {
+                inv(
+                    "adversaries.malicious_client",
+                    format!("unknown user `{n}`"),
+                )
+            })?),
         };
         if let Some(f) = raw.adversaries.malicious_follower {
             if f == 0 || usize::from(f) >= raw.providers.len() {
-                return Err(inv("adversaries.malicious_follower", "must name a follower provider (1..)".into()));
+                return Err(inv(
+                    "adversaries.malicious_follower",
+                    "must name a follower provider (1..)".into(),
+                ));
             }
         }
         let mut variants = Variants::default();
@@ -400,11 +471,20 @@ impl Config {
         }
         let mutation = match &raw.mutation {
             None => None,
-            Some(m) => Some(Mutation::from_name(m).ok_or_else(|| inv("mutation", format!("unknown mutation `{m}`")))?),
+            Some(m) => Some(
+                Mutation::from_name(m)
+                    .ok_or_else(|| inv("mutation", format!("unknown mutation `{m}`")))?,
+            ),
         };
         for p in &raw.expected_violations {
-            if !crate::properties::property_catalogue().iter().any(|i| i.id == p) {
-                return Err(inv("expected_violations", format!("unknown property `{p}`")));
+            if !crate::properties::property_catalogue()
+                .iter()
+                .any(|i| i.id == p)
+            {
+                return Err(inv(
+                    "expected_violations",
+                    format!("unknown property `{p}`"),
+                ));
             }
         }
         Ok(Config {
@@ -445,7 +525,11 @@ impl Config {
     }
     /// Display name of a user.
     pub fn user_name(&self, u: u8) -> &str {
-        self.raw.users.get(usize::from(u)).map(|x| x.name.as_str()).unwrap_or("?")
+        self.raw
+            .users
+            .get(usize::from(u))
+            .map(|x| x.name.as_str())
+            .unwrap_or("?")
     }
     /// Display name of a client, e.g. `bob#2`.
     pub fn client_name(&self, c: u8) -> String {
@@ -455,7 +539,12 @@ impl Config {
     }
     /// Display name of a provider (`hub:a.example` for provider 0).
     pub fn provider_name(&self, p: u8) -> String {
-        let d = self.raw.providers.get(usize::from(p)).map(|s| s.as_str()).unwrap_or("?");
+        let d = self
+            .raw
+            .providers
+            .get(usize::from(p))
+            .map(|s| s.as_str())
+            .unwrap_or("?");
         if p == 0 {
             format!("Hub({d})")
         } else {

@@ -15,14 +15,20 @@ impl MimiModel {
     /// for a future epoch, or a commit whose referenced proposals have not arrived,
     /// waits (clients need the epoch chain in order, RFC 9420 §14).
     pub fn can_process(&self, s: &State, i: usize) -> bool {
-        let Msg::Notify { to, body } = &s.net[i] else { return true };
+        let Msg::Notify { to, body } = &s.net[i] else {
+            return true;
+        };
         let view = s.prov[usize::from(*to)].view.as_ref();
         match &body.item {
             Item::Commit { commit, .. } => match view {
                 None => true, // no member here (any more): ignored
                 Some(v) => {
                     commit.epoch < v.epoch
-                        || (commit.epoch == v.epoch && commit.by_ref.iter().all(|id| v.pending.iter().any(|p| p.id == *id)))
+                        || (commit.epoch == v.epoch
+                            && commit
+                                .by_ref
+                                .iter()
+                                .all(|id| v.pending.iter().any(|p| p.id == *id)))
                         || self.is_dup(s, *to, body)
                 }
             },
@@ -43,7 +49,10 @@ impl MimiModel {
     }
 
     fn is_dup(&self, s: &State, to: u8, body: &Notify) -> bool {
-        !self.cfg.mutated(M::FollowerSkipsDedup) && s.prov[usize::from(to)].dedup.contains(&self.dedup_key(body))
+        !self.cfg.mutated(M::FollowerSkipsDedup)
+            && s.prov[usize::from(to)]
+                .dedup
+                .contains(&self.dedup_key(body))
     }
 
     /// Processes a `/notify` at provider `to` (provider 0: the hub's local delivery).
@@ -51,7 +60,14 @@ impl MimiModel {
         let cfg = &self.cfg;
         if to != 0 && cfg.raw.network.lossy_notify {
             // §5.5: answer 201 (also for duplicates)
-            self.send(s, Msg::Ack { from: to, txn: body.txn, tag: body.tag });
+            self.send(
+                s,
+                Msg::Ack {
+                    from: to,
+                    txn: body.txn,
+                    tag: body.tag,
+                },
+            );
         }
         if to != 0 {
             if self.is_dup(s, to, &body) {
@@ -70,9 +86,21 @@ impl MimiModel {
                     self.learn_handshake(s, to, &Handshake::Commit(commit.clone()), false);
                 }
                 let mut v = s.prov[usize::from(to)].view.clone();
-                if commit.external && cfg.client_provider(commit.committer) == to && v.as_ref().is_none_or(|v| v.epoch != commit.epoch) {
+                if commit.external
+                    && cfg.client_provider(commit.committer) == to
+                    && v.as_ref().is_none_or(|v| v.epoch != commit.epoch)
+                {
                     // the joiner's client starts from the GroupInfo it obtained (§5.6)
-                    v = s.hub.history.get(usize::from(commit.epoch)).map(|(room, members)| View { epoch: commit.epoch, room: room.clone(), members: members.clone(), pending: vec![] });
+                    v = s
+                        .hub
+                        .history
+                        .get(usize::from(commit.epoch))
+                        .map(|(room, members)| View {
+                            epoch: commit.epoch,
+                            room: room.clone(),
+                            members: members.clone(),
+                            pending: vec![],
+                        });
                 }
                 let Some(v) = v else { return };
                 if commit.epoch != v.epoch {
@@ -106,7 +134,12 @@ impl MimiModel {
                         cl.left_at = None;
                     }
                 }
-                s.prov[usize::from(to)].view = Some(View { epoch, room, members, pending: stapled });
+                s.prov[usize::from(to)].view = Some(View {
+                    epoch,
+                    room,
+                    members,
+                    pending: stapled,
+                });
             }
             Item::Proposal(p) => {
                 if to != 0 {
@@ -118,7 +151,12 @@ impl MimiModel {
                     }
                 }
             }
-            Item::Welcome { clients, epoch, room, members } => {
+            Item::Welcome {
+                clients,
+                epoch,
+                room,
+                members,
+            } => {
                 for c in &clients {
                     if cfg.client_provider(*c) != to {
                         continue; // not ours: the KeyPackageRef is unknown here
@@ -128,16 +166,32 @@ impl MimiModel {
                     cl.left_at = None;
                     self.learn(s, to, Fact::Member(cfg.client_user[usize::from(*c)]));
                 }
-                let newer = s.prov[usize::from(to)].view.as_ref().is_none_or(|v| v.epoch < epoch);
+                let newer = s.prov[usize::from(to)]
+                    .view
+                    .as_ref()
+                    .is_none_or(|v| v.epoch < epoch);
                 if newer && clients.iter().any(|c| cfg.client_provider(*c) == to) {
-                    s.prov[usize::from(to)].view = Some(View { epoch, room, members, pending: vec![] });
+                    s.prov[usize::from(to)].view = Some(View {
+                        epoch,
+                        room,
+                        members,
+                        pending: vec![],
+                    });
                 }
                 properties::witness(s, W::Welcomed);
             }
             Item::App { msg, uri } => {
                 if let Some(u) = uri {
                     if to != 0 {
-                        self.learn(s, to, if cfg.raw.mode == RoomMode::Mmr { Fact::MemberPseudo(u) } else { Fact::Sent(msg.id, u) });
+                        self.learn(
+                            s,
+                            to,
+                            if cfg.raw.mode == RoomMode::Mmr {
+                                Fact::MemberPseudo(u)
+                            } else {
+                                Fact::Sent(msg.id, u)
+                            },
+                        );
                     }
                 }
                 let real_user = cfg.client_user[usize::from(msg.sender)];
@@ -147,7 +201,8 @@ impl MimiModel {
                     }
                     let cl = &s.clients[usize::from(c)];
                     // decryptable iff the client was a member in the message's epoch
-                    let can = cl.joined_at.is_some_and(|j| j <= msg.epoch) && cl.left_at.is_none_or(|l| msg.epoch < l);
+                    let can = cl.joined_at.is_some_and(|j| j <= msg.epoch)
+                        && cl.left_at.is_none_or(|l| msg.epoch < l);
                     if !can {
                         continue;
                     }

@@ -5,9 +5,13 @@ use crate::config::RoomMode;
 use crate::model::MimiModel;
 use crate::mutations::Mutation as M;
 use crate::ops::{apply_ops, is_pl, resolve, touched_users};
-use crate::policy::{self, allowed, caps_of, constraints_ok, preauth_match, role_def, role_of, BANNED, NO_ROLE};
+use crate::policy::{
+    self, allowed, caps_of, constraints_ok, preauth_match, role_def, role_of, BANNED, NO_ROLE,
+};
 use crate::properties::{self, V, W};
-use crate::state::{AppMsg, Commit, Fact, Handshake, Item, Label, Msg, Notify, Op, Proposal, RoomState, State};
+use crate::state::{
+    AppMsg, Commit, Fact, Handshake, Item, Label, Msg, Notify, Op, Proposal, RoomState, State,
+};
 use std::collections::BTreeSet;
 
 /// Why the hub rejected a request (UpdateResponseCode / SubmitMessage codes).
@@ -28,14 +32,36 @@ impl MimiModel {
 
     /// Authorizes one participant-list/policy op of `actor` (None = the hub) against
     /// `pre` (room-policy-03 §8, digest A.10). `commit_ops` is the whole op list.
-    fn authorize_op(&self, pre: &RoomState, members: &BTreeSet<u8>, actor: u8, committer: Option<u8>, external: bool, op: &Op, commit_ops: &[Op]) -> Result<(), &'static str> {
+    #[allow(clippy::too_many_arguments)]
+    fn authorize_op(
+        &self,
+        pre: &RoomState,
+        members: &BTreeSet<u8>,
+        actor: u8,
+        committer: Option<u8>,
+        external: bool,
+        op: &Op,
+        commit_ops: &[Op],
+    ) -> Result<(), &'static str> {
         let cfg = &self.cfg;
         let skip_caps = self.mut_(M::HubSkipsPolicyCheck);
         let skip_arc = skip_caps || self.mut_(M::HubSkipsRoleChangeCheck);
         let ra = role_of(pre, actor);
         let caps = caps_of(cfg, pre, actor);
-        let need = |cap: policy::Caps, what: &'static str| if skip_caps || caps & cap != 0 { Ok(()) } else { Err(what) };
-        let arc = |from: u8, to: u8| if skip_arc || allowed(cfg, pre, ra, from, to) { Ok(()) } else { Err("authorized_role_changes") };
+        let need = |cap: policy::Caps, what: &'static str| {
+            if skip_caps || caps & cap != 0 {
+                Ok(())
+            } else {
+                Err(what)
+            }
+        };
+        let arc = |from: u8, to: u8| {
+            if skip_arc || allowed(cfg, pre, ra, from, to) {
+                Ok(())
+            } else {
+                Err("authorized_role_changes")
+            }
+        };
         match op {
             Op::PlAdd { user, role } => {
                 if role_of(pre, *user) != NO_ROLE && !self.mut_(M::HubSkipsListedCheck) {
@@ -46,10 +72,17 @@ impl MimiModel {
                 }
                 if *user == actor && external {
                     // open join or preauth (room-policy-03 §4, §8.1.1)
-                    let open = role_def(cfg, pre.roles, 0).is_some_and(|d| d.caps & policy::OPEN_JOIN != 0) && allowed(cfg, pre, 0, 0, *role);
+                    let open = role_def(cfg, pre.roles, 0)
+                        .is_some_and(|d| d.caps & policy::OPEN_JOIN != 0)
+                        && allowed(cfg, pre, 0, 0, *role);
                     let pre_ok = preauth_match(cfg, pre, *user) == Some(*role)
-                        && role_def(cfg, pre.roles, *role).is_some_and(|d| d.caps & policy::JOIN_IF_PREAUTHORIZED != 0);
-                    if skip_caps || open || pre_ok { Ok(()) } else { Err("joiner not preauthorized and room not open") }
+                        && role_def(cfg, pre.roles, *role)
+                            .is_some_and(|d| d.caps & policy::JOIN_IF_PREAUTHORIZED != 0);
+                    if skip_caps || open || pre_ok {
+                        Ok(())
+                    } else {
+                        Err("joiner not preauthorized and room not open")
+                    }
                 } else if *role == BANNED {
                     need(policy::BAN, "canBan")?;
                     arc(0, BANNED)
@@ -76,14 +109,19 @@ impl MimiModel {
                 }
             }
             Op::PlSetRole { target, role, .. } => {
-                let t = resolve(pre, *target).ok_or("changedRoleParticipants index out of range")?;
+                let t =
+                    resolve(pre, *target).ok_or("changedRoleParticipants index out of range")?;
                 let rt = role_of(pre, t);
                 if rt == NO_ROLE || *role == NO_ROLE || role_def(cfg, pre.roles, *role).is_none() {
                     return Err("role change from/to role 0");
                 }
                 if t == actor {
                     need(policy::CHANGE_OWN_ROLE, "canChangeOwnRole")?;
-                    if skip_caps || preauth_match(cfg, pre, t) == Some(*role) { Ok(()) } else { Err("own role not preauthorized") }
+                    if skip_caps || preauth_match(cfg, pre, t) == Some(*role) {
+                        Ok(())
+                    } else {
+                        Err("own role not preauthorized")
+                    }
                 } else if *role == BANNED {
                     need(policy::BAN, "canBan")?;
                     arc(rt, BANNED)
@@ -100,7 +138,9 @@ impl MimiModel {
                 if members.contains(&kp.client) {
                     return Err("client already a member");
                 }
-                let listed_in_commit = commit_ops.iter().any(|o| matches!(o, Op::PlAdd { user, .. } if *user == t));
+                let listed_in_commit = commit_ops
+                    .iter()
+                    .any(|o| matches!(o, Op::PlAdd { user, .. } if *user == t));
                 if listed_in_commit || skip_caps {
                     Ok(())
                 } else if t == actor {
@@ -119,7 +159,9 @@ impl MimiModel {
                 }
                 let list_change = commit_ops.iter().any(|o| match o {
                     Op::PlRemove { target, .. } => resolve(pre, *target) == Some(t),
-                    Op::PlSetRole { target, role, .. } => *role == BANNED && resolve(pre, *target) == Some(t),
+                    Op::PlSetRole { target, role, .. } => {
+                        *role == BANNED && resolve(pre, *target) == Some(t)
+                    }
                     _ => false,
                 });
                 if list_change {
@@ -135,7 +177,10 @@ impl MimiModel {
             }
             Op::SetRoles(_) => need(policy::CHANGE_ROLE_DEFINITIONS, "canChangeRoleDefinitions"),
             Op::SetPreauth(_) => need(policy::CHANGE_PREAUTH, "canChangePreauthorizedUserList"),
-            Op::SetBase(_) => need(policy::CHANGE_MEMBERSHIP_STYLE, "canChangeRoomMembershipStyle"),
+            Op::SetBase(_) => need(
+                policy::CHANGE_MEMBERSHIP_STYLE,
+                "canChangeRoomMembershipStyle",
+            ),
             Op::SetMeta(_) => need(policy::CHANGE_ROOM_NAME, "canChangeRoomName"),
         }
     }
@@ -147,12 +192,16 @@ impl MimiModel {
         if !self.mut_(M::HubSkipsOneOpPerUser) && touched.iter().any(|u| !seen.insert(*u)) {
             return Err("user touched twice in one commit (§7.5)");
         }
-        if !self.mut_(M::HubSkipsMetadataOnce) && ops.iter().filter(|o| matches!(o, Op::SetMeta(_))).count() > 1 {
+        if !self.mut_(M::HubSkipsMetadataOnce)
+            && ops.iter().filter(|o| matches!(o, Op::SetMeta(_))).count() > 1
+        {
             return Err("two room metadata updates in one commit (§7.6)");
         }
         if !self.mut_(M::HubSkipsCommitRules) {
             let has_pl = ops.iter().any(is_pl);
-            let non_removal_pl = ops.iter().any(|o| is_pl(o) && !matches!(o, Op::PlRemove { .. }));
+            let non_removal_pl = ops
+                .iter()
+                .any(|o| is_pl(o) && !matches!(o, Op::PlRemove { .. }));
             if ops.iter().any(|o| matches!(o, Op::SetRoles(_))) && has_pl {
                 return Err("roles update with participant-list change (room-policy §3)");
             }
@@ -164,13 +213,22 @@ impl MimiModel {
     }
 
     /// Post-state rules: add ordering, same-commit removal, constraints (§5.3; room-policy §3, §5).
-    fn post_rules(&self, pre: &RoomState, pre_members: &BTreeSet<u8>, ops: &[Op], post: &RoomState, members: &BTreeSet<u8>) -> Result<(), Reject> {
+    fn post_rules(
+        &self,
+        pre: &RoomState,
+        pre_members: &BTreeSet<u8>,
+        ops: &[Op],
+        post: &RoomState,
+        members: &BTreeSet<u8>,
+    ) -> Result<(), Reject> {
         let cfg = &self.cfg;
         if !self.mut_(M::HubSkipsAddOrdering) {
             for c in members {
                 let r = role_of(post, cfg.client_user[usize::from(*c)]);
                 if !pre_members.contains(c) && (r == NO_ROLE || r == BANNED) {
-                    return Err(Reject::NotAllowed("MLS Add of a user not in the participant list (§5.3)"));
+                    return Err(Reject::NotAllowed(
+                        "MLS Add of a user not in the participant list (§5.3)",
+                    ));
                 }
             }
         }
@@ -179,7 +237,9 @@ impl MimiModel {
                 let gone = role_of(pre, u) != NO_ROLE && role_of(post, u) == NO_ROLE;
                 let banned = role_of(pre, u) != BANNED && role_of(post, u) == BANNED;
                 if (gone || banned) && cfg.clients_of(u).any(|c| members.contains(&c)) {
-                    return Err(Reject::NotAllowed("removed/banned user keeps clients (§5.3)"));
+                    return Err(Reject::NotAllowed(
+                        "removed/banned user keeps clients (§5.3)",
+                    ));
                 }
             }
         }
@@ -187,11 +247,18 @@ impl MimiModel {
             if cfg.variants.minmax_before {
                 // each change checked alone against the pre-commit state
                 for op in ops.iter().filter(|o| is_pl(o)) {
-                    let u = touched_users(pre, std::slice::from_ref(op)).first().copied();
+                    let u = touched_users(pre, std::slice::from_ref(op))
+                        .first()
+                        .copied();
                     let mut group: Vec<Op> = vec![op.clone()];
                     for o in ops {
                         match o {
-                            Op::MlsRemove { client } | Op::MlsAdd { kp: crate::state::KpRef { client, .. } } if Some(cfg.client_user[usize::from(*client)]) == u => group.push(o.clone()),
+                            Op::MlsRemove { client }
+                            | Op::MlsAdd {
+                                kp: crate::state::KpRef { client, .. },
+                            } if Some(cfg.client_user[usize::from(*client)]) == u => {
+                                group.push(o.clone())
+                            }
                             _ => {}
                         }
                     }
@@ -199,7 +266,15 @@ impl MimiModel {
                     constraints_ok(cfg, &r1, &m1).map_err(Reject::NotAllowed)?;
                 }
                 // non-list changes (client adds/removes, policy) on the whole post state's members
-                let (r2, _) = apply_ops(cfg, pre, pre_members, &ops.iter().filter(|o| !is_pl(o)).cloned().collect::<Vec<_>>());
+                let (r2, _) = apply_ops(
+                    cfg,
+                    pre,
+                    pre_members,
+                    &ops.iter()
+                        .filter(|o| !is_pl(o))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
                 let _ = r2;
                 if let Err(e) = constraints_ok(cfg, &pre.clone(), members) {
                     if e == "multi_device" || e == "max_clients" {
@@ -214,7 +289,11 @@ impl MimiModel {
     }
 
     /// `/update` with a commit (§5.3).
-    fn check_commit(&self, s: &State, cm: &Commit) -> Result<(Vec<Op>, RoomState, BTreeSet<u8>), Reject> {
+    fn check_commit(
+        &self,
+        s: &State,
+        cm: &Commit,
+    ) -> Result<(Vec<Op>, RoomState, BTreeSet<u8>), Reject> {
         let cfg = &self.cfg;
         let h = &s.hub;
         if cm.epoch != h.epoch && !self.mut_(M::HubSkipsEpochCheck) {
@@ -222,10 +301,17 @@ impl MimiModel {
         }
         let user = cfg.client_user[usize::from(cm.committer)];
         if h.blocked.contains(&user) && !self.mut_(M::HubSkipsRemovedBlock) {
-            return Err(Reject::NotAllowed("committer's user was removed/banned (§5.3)"));
+            return Err(Reject::NotAllowed(
+                "committer's user was removed/banned (§5.3)",
+            ));
         }
-        if cfg.raw.mode == RoomMode::Mmr && cm.real_cred && !self.mut_(M::HubSkipsCredentialTypeCheck) {
-            return Err(Reject::NotAllowed("non-pseudonymous credential in a minimal-metadata room (§6.1)"));
+        if cfg.raw.mode == RoomMode::Mmr
+            && cm.real_cred
+            && !self.mut_(M::HubSkipsCredentialTypeCheck)
+        {
+            return Err(Reject::NotAllowed(
+                "non-pseudonymous credential in a minimal-metadata room (§6.1)",
+            ));
         }
         let mut all: Vec<Op> = Vec::new();
         if cm.external {
@@ -233,17 +319,25 @@ impl MimiModel {
                 return Err(Reject::InvalidProposal("external commit by a member"));
             }
             if !h.gi_issued.contains(&cm.committer) {
-                return Err(Reject::NotAllowed("external commit without a /groupInfo request (§5.6)"));
+                return Err(Reject::NotAllowed(
+                    "external commit without a /groupInfo request (§5.6)",
+                ));
             }
             if !cm.by_ref.is_empty() {
-                return Err(Reject::InvalidProposal("external commit with proposals by reference"));
+                return Err(Reject::InvalidProposal(
+                    "external commit with proposals by reference",
+                ));
             }
         } else {
             if !h.members.contains(&cm.committer) {
                 return Err(Reject::NotAllowed("committer not a member"));
             }
-            if !self.mut_(M::HubForgetsQueuedProposals) && h.pending.iter().any(|p| !cm.by_ref.contains(&p.id)) {
-                return Err(Reject::NotAllowed("commit does not include the queued proposals (§3.5)"));
+            if !self.mut_(M::HubForgetsQueuedProposals)
+                && h.pending.iter().any(|p| !cm.by_ref.contains(&p.id))
+            {
+                return Err(Reject::NotAllowed(
+                    "commit does not include the queued proposals (§3.5)",
+                ));
             }
             for id in &cm.by_ref {
                 match h.pending.iter().find(|p| p.id == *id) {
@@ -254,24 +348,39 @@ impl MimiModel {
         }
         let inline_start = all.len();
         all.extend(cm.ops.iter().cloned());
-        self.structural(&h.gc, &all).map_err(Reject::InvalidProposal)?;
+        self.structural(&h.gc, &all)
+            .map_err(Reject::InvalidProposal)?;
         // inline ops are authorized against the hub's room state (§7.1)
-        let pre_auth = if cfg.variants.apply_at_once { &h.room } else { &h.gc };
+        let pre_auth = if cfg.variants.apply_at_once {
+            &h.room
+        } else {
+            &h.gc
+        };
         if cm.external {
             let r = role_of(pre_auth, user);
-            let self_add = cm.ops.iter().any(|o| matches!(o, Op::PlAdd { user: x, .. } if *x == user));
+            let self_add = cm
+                .ops
+                .iter()
+                .any(|o| matches!(o, Op::PlAdd { user: x, .. } if *x == user));
             if !self_add {
                 if r == NO_ROLE || r == BANNED {
                     return Err(Reject::NotAllowed("joiner not in list (§5.6)"));
                 }
-                if caps_of(cfg, pre_auth, user) & policy::ADD_OWN_CLIENT == 0 && !self.mut_(M::HubSkipsPolicyCheck) {
+                if caps_of(cfg, pre_auth, user) & policy::ADD_OWN_CLIENT == 0
+                    && !self.mut_(M::HubSkipsPolicyCheck)
+                {
                     return Err(Reject::NotAllowed("canAddOwnClient"));
                 }
             }
         }
-        let committer = if cm.external { None } else { Some(cm.committer) };
+        let committer = if cm.external {
+            None
+        } else {
+            Some(cm.committer)
+        };
         for op in &all[inline_start..] {
-            self.authorize_op(pre_auth, &h.members, user, committer, cm.external, op, &all).map_err(Reject::NotAllowed)?;
+            self.authorize_op(pre_auth, &h.members, user, committer, cm.external, op, &all)
+                .map_err(Reject::NotAllowed)?;
         }
         let (post, mut members) = apply_ops(cfg, &h.gc, &h.members, &all);
         if cm.external {
@@ -281,7 +390,9 @@ impl MimiModel {
         for o in &all {
             if let Op::MlsAdd { kp } = o {
                 if !h.kp_route.contains_key(kp) {
-                    return Err(Reject::InvalidProposal("KeyPackage not fetched through the hub"));
+                    return Err(Reject::InvalidProposal(
+                        "KeyPackage not fetched through the hub",
+                    ));
                 }
             }
         }
@@ -301,14 +412,23 @@ impl MimiModel {
             return Err(Reject::NotAllowed("proposer not a member"));
         }
         let user = cfg.client_user[usize::from(sender)];
-        let only_removes = p.ops.iter().all(|o| matches!(o, Op::PlRemove { .. } | Op::MlsRemove { .. }));
+        let only_removes = p
+            .ops
+            .iter()
+            .all(|o| matches!(o, Op::PlRemove { .. } | Op::MlsRemove { .. }));
         if h.blocked.contains(&user) && !only_removes && !self.mut_(M::HubSkipsRemovedBlock) {
             return Err(Reject::NotAllowed("proposer removed/banned (§5.3)"));
         }
-        let pre = if cfg.variants.apply_at_once { &h.room } else { &h.gc };
-        self.structural(pre, &p.ops).map_err(Reject::InvalidProposal)?;
+        let pre = if cfg.variants.apply_at_once {
+            &h.room
+        } else {
+            &h.gc
+        };
+        self.structural(pre, &p.ops)
+            .map_err(Reject::InvalidProposal)?;
         for op in &p.ops {
-            self.authorize_op(pre, &h.members, user, None, false, op, &p.ops).map_err(Reject::NotAllowed)?;
+            self.authorize_op(pre, &h.members, user, None, false, op, &p.ops)
+                .map_err(Reject::NotAllowed)?;
         }
         let (post, members) = apply_ops(cfg, pre, &h.members, &p.ops);
         self.post_rules(pre, &h.members, &p.ops, &post, &members)?;
@@ -320,7 +440,10 @@ impl MimiModel {
         self.learn_handshake(s, 0, &hs, true);
         if self.mut_(M::HubFansOutBeforeValidation) {
             let item = match &hs {
-                Handshake::Commit(c) => Item::Commit { commit: c.clone(), stapled: vec![] },
+                Handshake::Commit(c) => Item::Commit {
+                    commit: c.clone(),
+                    stapled: vec![],
+                },
                 Handshake::Proposal(p) => Item::Proposal(p.clone()),
             };
             self.fanout(s, item, &BTreeSet::new(), false);
@@ -337,7 +460,9 @@ impl MimiModel {
                         p.id = s.hub.next_prop;
                         s.hub.next_prop += 1;
                         let user = self.cfg.client_user[usize::from(p.sender.unwrap_or(0))];
-                        if self.cfg.variants.apply_at_once && !self.mut_(M::HubAppliesBeforeValidation) {
+                        if self.cfg.variants.apply_at_once
+                            && !self.mut_(M::HubAppliesBeforeValidation)
+                        {
                             let (r, _) = apply_ops(&self.cfg, &s.hub.room, &s.hub.members, &p.ops);
                             s.hub.room = r;
                         }
@@ -354,7 +479,9 @@ impl MimiModel {
             }
             Handshake::Commit(cm) => match self.check_commit(s, &cm) {
                 Err(e) => self.reject(s, e),
-                Ok((all, post, members)) => self.accept_commit(s, from, cm, all, post, members, equivocate),
+                Ok((all, post, members)) => {
+                    self.accept_commit(s, from, cm, all, post, members, equivocate)
+                }
             },
         }
     }
@@ -368,7 +495,16 @@ impl MimiModel {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn accept_commit(&self, s: &mut State, _from: u8, cm: Commit, all: Vec<Op>, post: RoomState, members: BTreeSet<u8>, equivocate: Option<u8>) {
+    fn accept_commit(
+        &self,
+        s: &mut State,
+        _from: u8,
+        cm: Commit,
+        all: Vec<Op>,
+        post: RoomState,
+        members: BTreeSet<u8>,
+        equivocate: Option<u8>,
+    ) {
         let cfg = &self.cfg;
         let pre_gc = s.hub.gc.clone();
         let pre_members = s.hub.members.clone();
@@ -382,15 +518,28 @@ impl MimiModel {
         let mut stapled = Vec::new();
         if cm.external {
             for p in old_pending.iter() {
-                if p.sender.is_none() || (cfg.variants.regenerate_all && !self.mut_(M::HubDropsInvalidatedProposals)) {
+                if p.sender.is_none()
+                    || (cfg.variants.regenerate_all && !self.mut_(M::HubDropsInvalidatedProposals))
+                {
                     // the hub re-issues the change as its own external proposal
-                    let ops: Vec<Op> = p.ops.iter().filter(|o| match o {
-                        Op::MlsRemove { client } => members.contains(client),
-                        Op::PlRemove { target, .. } => resolve(&post, *target).is_some_and(|u| role_of(&post, u) != NO_ROLE),
-                        _ => true,
-                    }).cloned().collect();
+                    let ops: Vec<Op> = p
+                        .ops
+                        .iter()
+                        .filter(|o| match o {
+                            Op::MlsRemove { client } => members.contains(client),
+                            Op::PlRemove { target, .. } => resolve(&post, *target)
+                                .is_some_and(|u| role_of(&post, u) != NO_ROLE),
+                            _ => true,
+                        })
+                        .cloned()
+                        .collect();
                     if !ops.is_empty() {
-                        let np = Proposal { id: s.hub.next_prop, sender: None, epoch: s.hub.epoch + 1, ops };
+                        let np = Proposal {
+                            id: s.hub.next_prop,
+                            sender: None,
+                            epoch: s.hub.epoch + 1,
+                            ops,
+                        };
                         s.hub.next_prop += 1;
                         stapled.push(np);
                     }
@@ -443,7 +592,10 @@ impl MimiModel {
             }
         }
         for c in 0..cfg.n_clients() as u8 {
-            s.clients[usize::from(c)].held.retain(|k| !all.iter().any(|o| matches!(o, Op::MlsAdd { kp } if kp == k)));
+            s.clients[usize::from(c)].held.retain(|k| {
+                !all.iter()
+                    .any(|o| matches!(o, Op::MlsAdd { kp } if kp == k))
+            });
         }
         // commit fanout to every provider with active participants before the commit,
         // which includes removed clients' providers so they receive their removal
@@ -453,30 +605,48 @@ impl MimiModel {
             // the joiner learns the acceptance of its own external commit (§3.6 step 6)
             recip.insert(cm.committer);
         }
-        let item = Item::Commit { commit: cm.clone(), stapled };
+        let item = Item::Commit {
+            commit: cm.clone(),
+            stapled,
+        };
         match equivocate {
             None => self.fanout(s, item, &recip, true),
             Some(victim) => {
                 let mut forged = cm.clone();
                 forged.ops.pop();
-                let bad = Item::Commit { commit: forged, stapled: vec![] };
+                let bad = Item::Commit {
+                    commit: forged,
+                    stapled: vec![],
+                };
                 let provs = self.providers_of(&recip);
                 for p in provs {
-                    let it = if p == victim { bad.clone() } else { item.clone() };
+                    let it = if p == victim {
+                        bad.clone()
+                    } else {
+                        item.clone()
+                    };
                     self.notify_one(s, p, it, true);
                 }
                 properties::witness(s, W::Equivocated);
             }
         }
         for (dest, clients) in welcome {
-            let it = Item::Welcome { clients, epoch: s.hub.epoch, room: post.clone(), members: members.clone() };
+            let it = Item::Welcome {
+                clients,
+                epoch: s.hub.epoch,
+                room: post.clone(),
+                members: members.clone(),
+            };
             self.notify_one(s, dest, it, true);
         }
     }
 
     /// Providers with clients in `members`, in order (0 first).
     pub fn providers_of(&self, members: &BTreeSet<u8>) -> BTreeSet<u8> {
-        members.iter().map(|c| self.cfg.client_provider(*c)).collect()
+        members
+            .iter()
+            .map(|c| self.cfg.client_provider(*c))
+            .collect()
     }
 
     /// Fans an item out to every provider with a client in `recip` (§5.5).
@@ -494,7 +664,12 @@ impl MimiModel {
     pub fn notify_one(&self, s: &mut State, p: u8, item: Item, validated: bool) {
         let txn = s.hub.next_txn;
         s.hub.next_txn = s.hub.next_txn.wrapping_add(1);
-        let body = Notify { txn, tag: 0, validated, item };
+        let body = Notify {
+            txn,
+            tag: 0,
+            validated,
+            item,
+        };
         if p == 0 {
             self.follower_notify(s, 0, body);
             return;
@@ -509,7 +684,15 @@ impl MimiModel {
     pub fn hub_submit(&self, s: &mut State, _from: u8, mut msg: AppMsg) {
         let cfg = &self.cfg;
         let mmr = cfg.raw.mode == RoomMode::Mmr;
-        self.learn(s, 0, if mmr { Fact::MemberPseudo(msg.claimed) } else { Fact::Sent(msg.id, msg.claimed) });
+        self.learn(
+            s,
+            0,
+            if mmr {
+                Fact::MemberPseudo(msg.claimed)
+            } else {
+                Fact::Sent(msg.id, msg.claimed)
+            },
+        );
         if msg.epoch < s.hub.epoch && !self.mut_(M::HubSkipsAppEpochCheck) {
             properties::witness(s, W::EpochTooOld);
             return;
@@ -523,14 +706,26 @@ impl MimiModel {
             properties::witness(s, W::NotAllowed);
             return;
         }
-        if cfg.variants.freeze_app_while_removal_pending && !self.mut_(M::HubIgnoresPendingRemoval) && s.hub.pending.iter().any(|p| p.ops.iter().any(|o| matches!(o, Op::PlRemove { .. }))) {
+        if cfg.variants.freeze_app_while_removal_pending
+            && !self.mut_(M::HubIgnoresPendingRemoval)
+            && s.hub
+                .pending
+                .iter()
+                .any(|p| p.ops.iter().any(|o| matches!(o, Op::PlRemove { .. })))
+        {
             properties::witness(s, W::NotAllowed);
             return;
         }
         // canSendMessage for sendingUri (room-policy-03 §8.2); sendingUri must be an active participant
-        let room = if cfg.variants.apply_at_once { &s.hub.room } else { &s.hub.gc };
+        let room = if cfg.variants.apply_at_once {
+            &s.hub.room
+        } else {
+            &s.hub.gc
+        };
         let active = cfg.clients_of(u).any(|c| s.hub.members.contains(&c));
-        if !self.mut_(M::HubSkipsPolicyCheck) && (caps_of(cfg, room, u) & policy::SEND_MESSAGE == 0 || !active) {
+        if !self.mut_(M::HubSkipsPolicyCheck)
+            && (caps_of(cfg, room, u) & policy::SEND_MESSAGE == 0 || !active)
+        {
             properties::witness(s, W::NotAllowed);
             return;
         }
@@ -541,7 +736,11 @@ impl MimiModel {
         msg.members_at_accept = s.hub.members.clone();
         msg.blocked_at_accept = s.hub.blocked.clone();
         properties::witness(s, W::AppAccepted);
-        let uri = if self.mut_(M::HubForwardsSendingUri) { Some(msg.claimed) } else { None };
+        let uri = if self.mut_(M::HubForwardsSendingUri) {
+            Some(msg.claimed)
+        } else {
+            None
+        };
         let members = s.hub.members.clone();
         self.fanout(s, Item::App { msg, uri }, &members, true);
     }
@@ -552,13 +751,28 @@ impl MimiModel {
         let cfg = &self.cfg;
         let u = cfg.client_user[usize::from(client)];
         let mmr = cfg.raw.mode == RoomMode::Mmr;
-        self.learn(s, 0, if mmr { Fact::MemberPseudo(u) } else { Fact::Member(u) });
-        let room = if cfg.variants.apply_at_once { &s.hub.room } else { &s.hub.gc };
+        self.learn(
+            s,
+            0,
+            if mmr {
+                Fact::MemberPseudo(u)
+            } else {
+                Fact::Member(u)
+            },
+        );
+        let room = if cfg.variants.apply_at_once {
+            &s.hub.room
+        } else {
+            &s.hub.gc
+        };
         let r = role_of(room, u);
         let ok = self.mut_(M::HubSkipsPolicyCheck)
             || (!s.hub.blocked.contains(&u)
                 && ((r != NO_ROLE && caps_of(cfg, room, u) & policy::ADD_OWN_CLIENT != 0)
-                    || (r == NO_ROLE && (preauth_match(cfg, room, u).is_some() || role_def(cfg, room.roles, 0).is_some_and(|d| d.caps & policy::OPEN_JOIN != 0)))));
+                    || (r == NO_ROLE
+                        && (preauth_match(cfg, room, u).is_some()
+                            || role_def(cfg, room.roles, 0)
+                                .is_some_and(|d| d.caps & policy::OPEN_JOIN != 0)))));
         if ok {
             s.hub.gi_issued.insert(client);
         } else {
@@ -570,7 +784,15 @@ impl MimiModel {
                 s.clients[usize::from(client)].gi = Some(epoch);
             }
         } else {
-            self.send(s, Msg::GroupInfoResp { to: from, client, ok, epoch });
+            self.send(
+                s,
+                Msg::GroupInfoResp {
+                    to: from,
+                    client,
+                    ok,
+                    epoch,
+                },
+            );
         }
     }
 
@@ -585,7 +807,12 @@ impl MimiModel {
             Handshake::Commit(c) => (c.ops.clone(), Some(c.committer), c.real_cred),
             Handshake::Proposal(pr) => (pr.ops.clone(), pr.sender, false),
         };
-        let room = s.hub.history.last().map(|h| h.0.clone()).unwrap_or_default();
+        let room = s
+            .hub
+            .history
+            .last()
+            .map(|h| h.0.clone())
+            .unwrap_or_default();
         let mut users: Vec<u8> = touched_users(&room, &ops);
         if let Some(c) = signer {
             users.push(cfg.client_user[usize::from(c)]);
@@ -596,7 +823,9 @@ impl MimiModel {
             }
         }
         for u in users {
-            let f = if mode == RoomMode::Mmr && !(real && Some(u) == signer.map(|c| cfg.client_user[usize::from(c)])) {
+            let f = if mode == RoomMode::Mmr
+                && !(real && Some(u) == signer.map(|c| cfg.client_user[usize::from(c)]))
+            {
                 Fact::MemberPseudo(u)
             } else {
                 Fact::Member(u)

@@ -19,8 +19,8 @@
 //! The crate imports nothing from the implementation crate `mimi-ref`.
 #![deny(missing_docs)]
 
-mod client;
 pub mod cli;
+mod client;
 pub mod config;
 pub mod explorer;
 mod follower;

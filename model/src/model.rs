@@ -19,7 +19,10 @@ pub struct MimiModel {
 impl MimiModel {
     /// A model for a configuration, checking all properties.
     pub fn new(cfg: Config) -> Self {
-        MimiModel { cfg, selected: Vec::new() }
+        MimiModel {
+            cfg,
+            selected: Vec::new(),
+        }
     }
 
     /// A client's request to its own provider: relayed over the network by a follower,
@@ -73,7 +76,9 @@ impl MimiModel {
                 out.push(Action::Deliver(i));
             }
         }
-        if self.cfg.raw.network.lossy_notify && !self.cfg.mutated(crate::mutations::Mutation::HubNoRetry) {
+        if self.cfg.raw.network.lossy_notify
+            && !self.cfg.mutated(crate::mutations::Mutation::HubNoRetry)
+        {
             for (k, (to, n)) in s.hub.outbox.iter().enumerate() {
                 let in_flight = s.net.iter().any(|m| match m {
                     Msg::Notify { to: t, body } => t == to && body.txn == n.txn,
@@ -101,13 +106,19 @@ impl MimiModel {
             }
             if let Msg::Notify { .. } = m {
                 // bounded duplication: at most two copies in flight, two duplications per run
-                if net.duplicate_notify && s.count.dups < 2 && s.net.iter().filter(|x| *x == m).count() < 2 && (i == 0 || s.net[i - 1] != *m) {
+                if net.duplicate_notify
+                    && s.count.dups < 2
+                    && s.net.iter().filter(|x| *x == m).count() < 2
+                    && (i == 0 || s.net[i - 1] != *m)
+                {
                     out.push(Action::Duplicate(i));
                 }
             }
         }
         for f in 1..self.cfg.n_providers() as u8 {
-            if s.prov[usize::from(f)].restarts < net.follower_restarts && !s.prov[usize::from(f)].dedup.is_empty() {
+            if s.prov[usize::from(f)].restarts < net.follower_restarts
+                && !s.prov[usize::from(f)].dedup.is_empty()
+            {
                 out.push(Action::Restart(f));
             }
         }
@@ -121,7 +132,10 @@ impl Model for MimiModel {
     fn init_states(&self) -> Vec<State> {
         let cfg = &self.cfg;
         let clients = (0..cfg.n_clients())
-            .map(|_| Client { kps_left: cfg.raw.bounds.kps_per_client, ..Client::default() })
+            .map(|_| Client {
+                kps_left: cfg.raw.bounds.kps_per_client,
+                ..Client::default()
+            })
             .collect();
         vec![State {
             created: false,
@@ -144,7 +158,11 @@ impl Model for MimiModel {
         // equivocation: deliver a commit /update but fan out a different commit to one follower
         if self.cfg.raw.adversaries.equivocating_hub {
             for (i, m) in s.net.iter().enumerate() {
-                if let Msg::Update { hs: crate::state::Handshake::Commit(_), .. } = m {
+                if let Msg::Update {
+                    hs: crate::state::Handshake::Commit(_),
+                    ..
+                } = m
+                {
                     if self.deliverable_order(s, i) {
                         for f in 1..self.cfg.n_providers() as u8 {
                             out.push(Action::DeliverEquivocating(i, f));
@@ -174,23 +192,44 @@ impl Model for MimiModel {
                 s.hub.room = room.clone();
                 s.hub.members = members.clone();
                 s.hub.history.push((room.clone(), members.clone()));
-                s.prov[0].view = Some(crate::state::View { epoch: 0, room, members, pending: vec![] });
+                s.prov[0].view = Some(crate::state::View {
+                    epoch: 0,
+                    room,
+                    members,
+                    pending: vec![],
+                });
                 s.clients[0].joined_at = Some(0);
                 self.learn(&mut s, 0, crate::state::Fact::Member(0));
                 properties::witness(&mut s, W::Created);
             }
             Action::Fetch { client, target } => self.fetch(&mut s, client, target),
-            Action::Commit { client, op, real_cred } => {
+            Action::Commit {
+                client,
+                op,
+                real_cred,
+            } => {
                 let cm = self.build_commit(last, client, op, real_cred)?;
                 s.count.updates += 1;
                 let from = self.cfg.client_provider(client);
-                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
+                self.submit(
+                    &mut s,
+                    Msg::Update {
+                        from,
+                        hs: crate::state::Handshake::Commit(cm),
+                    },
+                );
             }
             Action::Leave { client } => {
                 let p = self.build_leave(last, client)?;
                 s.count.updates += 1;
                 let from = self.cfg.client_provider(client);
-                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Proposal(p) });
+                self.submit(
+                    &mut s,
+                    Msg::Update {
+                        from,
+                        hs: crate::state::Handshake::Proposal(p),
+                    },
+                );
             }
             Action::GroupInfo { client } => {
                 s.count.gi += 1;
@@ -202,7 +241,13 @@ impl Model for MimiModel {
                 s.count.updates += 1;
                 s.clients[usize::from(client)].gi = None;
                 let from = self.cfg.client_provider(client);
-                self.submit(&mut s, Msg::Update { from, hs: crate::state::Handshake::Commit(cm) });
+                self.submit(
+                    &mut s,
+                    Msg::Update {
+                        from,
+                        hs: crate::state::Handshake::Commit(cm),
+                    },
+                );
             }
             Action::Send { client, claimed } => {
                 let v = self.view_of(last, client)?;
@@ -218,7 +263,11 @@ impl Model for MimiModel {
                     blocked_at_accept: BTreeSet::new(),
                 };
                 // the sender's own provider knows which of its clients sent
-                self.learn(&mut s, from, crate::state::Fact::Sent(id, self.cfg.client_user[usize::from(client)]));
+                self.learn(
+                    &mut s,
+                    from,
+                    crate::state::Fact::Sent(id, self.cfg.client_user[usize::from(client)]),
+                );
                 self.submit(&mut s, Msg::Submit { from, msg });
             }
             Action::Deliver(i) => {
@@ -267,7 +316,13 @@ impl Model for MimiModel {
 
     fn format_step(&self, last: &State, a: Action) -> Option<String> {
         let lines = crate::msc::step_lines(self, last, &a);
-        Some(lines.iter().map(|l| l.text()).collect::<Vec<_>>().join("\n"))
+        Some(
+            lines
+                .iter()
+                .map(|l| l.text())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
     }
 }
 
@@ -278,7 +333,9 @@ impl MimiModel {
             Msg::Update { from, hs } => self.hub_update(s, from, hs, equivocate),
             Msg::Submit { from, msg } => self.hub_submit(s, from, msg),
             Msg::GroupInfoReq { from, client } => self.hub_groupinfo(s, from, client),
-            Msg::GroupInfoResp { client, ok, epoch, .. } => {
+            Msg::GroupInfoResp {
+                client, ok, epoch, ..
+            } => {
                 if ok {
                     s.clients[usize::from(client)].gi = Some(epoch);
                 }

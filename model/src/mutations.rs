@@ -118,7 +118,11 @@ impl Mutation {
     /// Catalogue entry.
     pub fn info(self) -> &'static MutationInfo {
         // Every variant has a row; the fallback is the first row (never reached).
-        TABLE.iter().find(|(m, _)| *m == self).map(|(_, i)| i).unwrap_or(&TABLE[0].1)
+        TABLE
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map(|(_, i)| i)
+            .unwrap_or(&TABLE[0].1)
     }
 }
 
@@ -127,7 +131,13 @@ impl MutationInfo {
     pub fn test_config(&self) -> Result<crate::config::Config, crate::config::ConfigError> {
         let mut cfg = crate::config::Config::load(self.config)?;
         for (k, v) in self.variants {
-            cfg.variants.set(k, v).map_err(|reason| crate::config::ConfigError::Invalid { name: self.config.to_string(), field: "variants", reason })?;
+            cfg.variants
+                .set(k, v)
+                .map_err(|reason| crate::config::ConfigError::Invalid {
+                    name: self.config.to_string(),
+                    field: "variants",
+                    reason,
+                })?;
         }
         cfg.mutation = Mutation::from_name(self.name);
         Ok(cfg)

@@ -17,7 +17,11 @@ pub fn resolve(room: &RoomState, t: Target) -> Option<u8> {
 /// Builds a target for user `u` as seen in `room` under the addressing variant.
 pub fn target_for(cfg: &Config, room: &RoomState, u: u8) -> Target {
     if cfg.variants.index_addressing {
-        let i = room.participants.iter().position(|(x, _)| *x == u).unwrap_or(usize::from(u8::MAX));
+        let i = room
+            .participants
+            .iter()
+            .position(|(x, _)| *x == u)
+            .unwrap_or(usize::from(u8::MAX));
         let off = usize::from(cfg.mutated(crate::mutations::Mutation::ClientMiscomputesIndex));
         Target::Index(((i + off) % 256) as u8)
     } else {
@@ -27,7 +31,12 @@ pub fn target_for(cfg: &Config, room: &RoomState, u: u8) -> Target {
 
 /// Applies `ops` to (room, members). Unresolvable targets are skipped (the hub rejects
 /// them before; clients skip what they cannot resolve).
-pub fn apply_ops(cfg: &Config, room: &RoomState, members: &BTreeSet<u8>, ops: &[Op]) -> (RoomState, BTreeSet<u8>) {
+pub fn apply_ops(
+    cfg: &Config,
+    room: &RoomState,
+    members: &BTreeSet<u8>,
+    ops: &[Op],
+) -> (RoomState, BTreeSet<u8>) {
     let mut r = room.clone();
     let mut m = members.clone();
     // role changes (resolved against the pre-state)
@@ -85,5 +94,8 @@ pub fn touched_users(room: &RoomState, ops: &[Op]) -> Vec<u8> {
 
 /// Whether an op is a participant-list operation.
 pub fn is_pl(op: &Op) -> bool {
-    matches!(op, Op::PlAdd { .. } | Op::PlRemove { .. } | Op::PlSetRole { .. })
+    matches!(
+        op,
+        Op::PlAdd { .. } | Op::PlRemove { .. } | Op::PlSetRole { .. }
+    )
 }

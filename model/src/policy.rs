@@ -85,7 +85,12 @@ const ADMIN_CAPS: Caps = MEMBER_CAPS
     | CHANGE_ROLE_DEFINITIONS
     | CHANGE_PREAUTH
     | CHANGE_MEMBERSHIP_STYLE;
-const ADMIN_ARC: &[(u8, &[u8])] = &[(0, &[1, 2, 3]), (1, &[0, 2, 3]), (2, &[0, 1, 3]), (3, &[0, 1, 2])];
+const ADMIN_ARC: &[(u8, &[u8])] = &[
+    (0, &[1, 2, 3]),
+    (1, &[0, 2, 3]),
+    (2, &[0, 1, 3]),
+    (3, &[0, 1, 2]),
+];
 const MEMBER_ARC: &[(u8, &[u8])] = &[(0, &[2]), (2, &[0])];
 
 /// The role definition of `idx` in roles table `table` (0 = cooperative, 1 = locked:
@@ -100,28 +105,52 @@ pub fn role_def(cfg: &Config, table: u8, idx: u8) -> Option<RoleDef> {
             max_a: Some(0),
             arc: if cfg.raw.open_join { &[(0, &[2])] } else { &[] },
         }),
-        BANNED => Some(RoleDef { caps: 0, min_p: 0, max_p: None, min_a: 0, max_a: Some(0), arc: &[] }),
+        BANNED => Some(RoleDef {
+            caps: 0,
+            min_p: 0,
+            max_p: None,
+            min_a: 0,
+            max_a: Some(0),
+            arc: &[],
+        }),
         MEMBER => Some(RoleDef {
-            caps: if table == 0 { MEMBER_CAPS } else { MEMBER_CAPS & !(ADD_PARTICIPANT | REMOVE_PARTICIPANT | SEND_MESSAGE) },
+            caps: if table == 0 {
+                MEMBER_CAPS
+            } else {
+                MEMBER_CAPS & !(ADD_PARTICIPANT | REMOVE_PARTICIPANT | SEND_MESSAGE)
+            },
             min_p: 0,
             max_p: None,
             min_a: 0,
             max_a: None,
             arc: MEMBER_ARC,
         }),
-        ADMIN => Some(RoleDef { caps: ADMIN_CAPS, min_p: 1, max_p: None, min_a: 0, max_a: None, arc: ADMIN_ARC }),
+        ADMIN => Some(RoleDef {
+            caps: ADMIN_CAPS,
+            min_p: 1,
+            max_p: None,
+            min_a: 0,
+            max_a: None,
+            arc: ADMIN_ARC,
+        }),
         _ => None,
     }
 }
 
 /// Role of user `u` in `room` (0 if unlisted).
 pub fn role_of(room: &RoomState, u: u8) -> u8 {
-    room.participants.iter().find(|(x, _)| *x == u).map(|(_, r)| *r).unwrap_or(NO_ROLE)
+    room.participants
+        .iter()
+        .find(|(x, _)| *x == u)
+        .map(|(_, r)| *r)
+        .unwrap_or(NO_ROLE)
 }
 
 /// Capabilities of user `u` in `room`.
 pub fn caps_of(cfg: &Config, room: &RoomState, u: u8) -> Caps {
-    role_def(cfg, room.roles, role_of(room, u)).map(|d| d.caps).unwrap_or(0)
+    role_def(cfg, room.roles, role_of(room, u))
+        .map(|d| d.caps)
+        .unwrap_or(0)
 }
 
 /// `allowed(r, from, to)` of room-policy-03 §3 (authorized_role_changes of role `r`).
@@ -150,14 +179,25 @@ pub fn base_policy(cfg: &Config, base: u8) -> (bool, Option<u8>) {
 
 /// Per-state constraint check (room-policy-03 §3 min/max, §5 multi_device/max_clients).
 /// Returns the name of the first broken constraint.
-pub fn constraints_ok(cfg: &Config, room: &RoomState, members: &BTreeSet<u8>) -> Result<(), &'static str> {
+pub fn constraints_ok(
+    cfg: &Config,
+    room: &RoomState,
+    members: &BTreeSet<u8>,
+) -> Result<(), &'static str> {
     for r in [BANNED, MEMBER, ADMIN] {
-        let Some(d) = role_def(cfg, room.roles, r) else { continue };
+        let Some(d) = role_def(cfg, room.roles, r) else {
+            continue;
+        };
         let p = room.participants.iter().filter(|(_, x)| *x == r).count() as u8;
         let a = room
             .participants
             .iter()
-            .filter(|(u, x)| *x == r && members.iter().any(|c| cfg.client_user[usize::from(*c)] == *u))
+            .filter(|(u, x)| {
+                *x == r
+                    && members
+                        .iter()
+                        .any(|c| cfg.client_user[usize::from(*c)] == *u)
+            })
             .count() as u8;
         if p < d.min_p {
             return Err("minimum_participants_constraint");
@@ -178,7 +218,12 @@ pub fn constraints_ok(cfg: &Config, room: &RoomState, members: &BTreeSet<u8>) ->
     }
     if !multi {
         for u in 0..cfg.n_users() as u8 {
-            if members.iter().filter(|c| cfg.client_user[usize::from(**c)] == u).count() > 1 {
+            if members
+                .iter()
+                .filter(|c| cfg.client_user[usize::from(**c)] == u)
+                .count()
+                > 1
+            {
                 return Err("multi_device");
             }
         }

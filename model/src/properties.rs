@@ -8,7 +8,9 @@
 use crate::config::{Config, RoomMode};
 use crate::model::MimiModel;
 use crate::ops::{apply_ops, is_pl, resolve, touched_users};
-use crate::policy::{self, allowed, caps_of, constraints_ok, preauth_match, role_def, role_of, BANNED, NO_ROLE};
+use crate::policy::{
+    self, allowed, caps_of, constraints_ok, preauth_match, role_def, role_of, BANNED, NO_ROLE,
+};
 use crate::state::{Commit, Fact, Label, Op, RoomState, State};
 use stateright::{Expectation, Property};
 use std::collections::BTreeSet;
@@ -209,7 +211,9 @@ fn list_before_add(m: &MimiModel, s: &State) -> bool {
 fn list_wellformed(_m: &MimiModel, s: &State) -> bool {
     [&s.hub.gc, &s.hub.room].iter().all(|room| {
         let mut seen = BTreeSet::new();
-        room.participants.iter().all(|(u, r)| *r != NO_ROLE && seen.insert(*u))
+        room.participants
+            .iter()
+            .all(|(u, r)| *r != NO_ROLE && seen.insert(*u))
     })
 }
 
@@ -220,7 +224,11 @@ fn constraints(m: &MimiModel, s: &State) -> bool {
 fn agreement(_m: &MimiModel, s: &State) -> bool {
     s.prov.iter().all(|p| match &p.view {
         None => true,
-        Some(v) => s.hub.history.get(usize::from(v.epoch)).is_some_and(|(r, mem)| *r == v.room && *mem == v.members),
+        Some(v) => s
+            .hub
+            .history
+            .get(usize::from(v.epoch))
+            .is_some_and(|(r, mem)| *r == v.room && *mem == v.members),
     })
 }
 
@@ -242,7 +250,10 @@ fn converged(m: &MimiModel, s: &State) -> bool {
     let provs = m.providers_of(&h.members);
     provs.iter().all(|p| {
         s.prov[usize::from(*p)].view.as_ref().is_some_and(|v| {
-            v.epoch == h.epoch && v.room == h.gc && v.members == h.members && v.pending.len() == h.pending.len()
+            v.epoch == h.epoch
+                && v.room == h.gc
+                && v.members == h.members
+                && v.pending.len() == h.pending.len()
         })
     })
 }
@@ -261,7 +272,9 @@ fn closure(m: &MimiModel, s: &State, p: u8) -> BTreeSet<Fact> {
     let extra: Vec<Fact> = k
         .iter()
         .filter_map(|f| match f {
-            Fact::MemberPseudo(u) if m.cfg.user_provider[usize::from(*u)] == p => Some(Fact::Member(*u)),
+            Fact::MemberPseudo(u) if m.cfg.user_provider[usize::from(*u)] == p => {
+                Some(Fact::Member(*u))
+            }
             _ => None,
         })
         .collect();
@@ -273,7 +286,11 @@ fn mm1(m: &MimiModel, s: &State) -> bool {
     let k = closure(m, s, 0);
     // a malicious client that presents its real credential discloses itself: MM-1 is
     // about honest participants
-    (0..m.cfg.n_users() as u8).all(|u| m.cfg.user_provider[usize::from(u)] == 0 || m.cfg.malicious_user == Some(u) || !k.contains(&Fact::Member(u)))
+    (0..m.cfg.n_users() as u8).all(|u| {
+        m.cfg.user_provider[usize::from(u)] == 0
+            || m.cfg.malicious_user == Some(u)
+            || !k.contains(&Fact::Member(u))
+    })
 }
 
 fn mm2(m: &MimiModel, s: &State) -> bool {
@@ -287,7 +304,11 @@ fn mm2(m: &MimiModel, s: &State) -> bool {
 }
 
 fn mm4(_m: &MimiModel, s: &State) -> bool {
-    s.hub.real_cred.intersection(&s.hub.members).next().is_none()
+    s.hub
+        .real_cred
+        .intersection(&s.hub.members)
+        .next()
+        .is_none()
 }
 
 fn mm8(m: &MimiModel, s: &State) -> bool {
@@ -300,7 +321,10 @@ fn mm8(m: &MimiModel, s: &State) -> bool {
 }
 
 fn epoch2(_m: &MimiModel, s: &State) -> bool {
-    s.prov.iter().skip(1).any(|p| p.view.as_ref().is_some_and(|v| v.epoch >= 2))
+    s.prov
+        .iter()
+        .skip(1)
+        .any(|p| p.view.as_ref().is_some_and(|v| v.epoch >= 2))
 }
 
 fn table() -> Vec<Entry> {
@@ -383,22 +407,45 @@ pub fn stateright_properties(m: &MimiModel) -> Vec<Property<MimiModel>> {
         .filter(|e| (e.applies)(&m.cfg))
         .filter(|e| m.selected.is_empty() || m.selected.iter().any(|x| x == e.info.id))
         .map(|e| match e.info.kind {
-            Kind::Always | Kind::Eventually => Property { expectation: Expectation::Always, name: e.info.id, condition: e.cond },
-            Kind::Sometimes => Property { expectation: Expectation::Sometimes, name: e.info.id, condition: e.cond },
+            Kind::Always | Kind::Eventually => Property {
+                expectation: Expectation::Always,
+                name: e.info.id,
+                condition: e.cond,
+            },
+            Kind::Sometimes => Property {
+                expectation: Expectation::Sometimes,
+                name: e.info.id,
+                condition: e.cond,
+            },
         })
         .collect()
 }
 
 /// Independent per-commit monitors, run when the hub accepts a commit.
 #[allow(clippy::too_many_arguments)]
-pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre_gc: &RoomState, pre_members: &BTreeSet<u8>, post: &RoomState, members: &BTreeSet<u8>) {
+pub fn monitor_commit(
+    m: &MimiModel,
+    s: &mut State,
+    cm: &Commit,
+    all: &[Op],
+    pre_gc: &RoomState,
+    pre_members: &BTreeSet<u8>,
+    post: &RoomState,
+    members: &BTreeSet<u8>,
+) {
     let cfg = &m.cfg;
-    let pre_auth = if cfg.variants.apply_at_once { s.hub.room.clone() } else { pre_gc.clone() };
+    let pre_auth = if cfg.variants.apply_at_once {
+        s.hub.room.clone()
+    } else {
+        pre_gc.clone()
+    };
     let actor = cfg.client_user[usize::from(cm.committer)];
     // T6/T7
     for u in 0..cfg.n_users() as u8 {
         let (a, b) = (role_of(pre_gc, u), role_of(post, u));
-        if ((a != NO_ROLE && b == NO_ROLE) || (a != BANNED && b == BANNED)) && cfg.clients_of(u).any(|c| members.contains(&c)) {
+        if ((a != NO_ROLE && b == NO_ROLE) || (a != BANNED && b == BANNED))
+            && cfg.clients_of(u).any(|c| members.contains(&c))
+        {
             violate(s, V::RemoveSameCommit);
         }
     }
@@ -414,8 +461,12 @@ pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre
     }
     // T1/T2
     let has_pl = all.iter().any(is_pl);
-    let non_removal = all.iter().any(|o| is_pl(o) && !matches!(o, Op::PlRemove { .. }));
-    if (all.iter().any(|o| matches!(o, Op::SetRoles(_))) && has_pl) || (all.iter().any(|o| matches!(o, Op::SetPreauth(_))) && non_removal) {
+    let non_removal = all
+        .iter()
+        .any(|o| is_pl(o) && !matches!(o, Op::PlRemove { .. }));
+    if (all.iter().any(|o| matches!(o, Op::SetRoles(_))) && has_pl)
+        || (all.iter().any(|o| matches!(o, Op::SetPreauth(_))) && non_removal)
+    {
         violate(s, V::PolicyCommitRules);
     }
     // queued proposals
@@ -424,14 +475,22 @@ pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre
     }
     // intent of list operations
     for o in all {
-        if let Op::PlRemove { target, intended } | Op::PlSetRole { target, intended, .. } = o {
+        if let Op::PlRemove { target, intended }
+        | Op::PlSetRole {
+            target, intended, ..
+        } = o
+        {
             if resolve(pre_gc, *target) != Some(*intended) {
                 violate(s, V::ListIntent);
             }
         }
     }
     for o in &cm.ops {
-        if let Op::PlRemove { target, intended } | Op::PlSetRole { target, intended, .. } = o {
+        if let Op::PlRemove { target, intended }
+        | Op::PlSetRole {
+            target, intended, ..
+        } = o
+        {
             if resolve(&pre_auth, *target) != Some(*intended) {
                 violate(s, V::ListIntent);
             }
@@ -444,9 +503,15 @@ pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre
     for o in &cm.ops {
         ok &= match o {
             Op::PlAdd { user, role } if *user == actor && cm.external => {
-                preauth_match(cfg, &pre_auth, *user) == Some(*role) || role_def(cfg, pre_auth.roles, 0).is_some_and(|d| d.caps & policy::OPEN_JOIN != 0)
+                preauth_match(cfg, &pre_auth, *user) == Some(*role)
+                    || role_def(cfg, pre_auth.roles, 0)
+                        .is_some_and(|d| d.caps & policy::OPEN_JOIN != 0)
             }
-            Op::PlAdd { role, .. } => need(if *role == BANNED { policy::BAN } else { policy::ADD_PARTICIPANT }),
+            Op::PlAdd { role, .. } => need(if *role == BANNED {
+                policy::BAN
+            } else {
+                policy::ADD_PARTICIPANT
+            }),
             Op::PlRemove { intended, .. } => *intended != actor && need(policy::REMOVE_PARTICIPANT),
             Op::PlSetRole { intended, role, .. } => {
                 let rt = role_of(&pre_auth, *intended);
@@ -463,11 +528,18 @@ pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre
             Op::MlsRemove { client } => {
                 let u = cfg.client_user[usize::from(*client)];
                 let listed_change = role_of(post, u) == NO_ROLE || role_of(post, u) == BANNED;
-                listed_change || if u == actor { need(policy::REMOVE_OWN_CLIENT) } else { need(policy::KICK) }
+                listed_change
+                    || if u == actor {
+                        need(policy::REMOVE_OWN_CLIENT)
+                    } else {
+                        need(policy::KICK)
+                    }
             }
             Op::MlsAdd { kp } => {
                 let u = cfg.client_user[usize::from(kp.client)];
-                role_of(&pre_auth, u) == NO_ROLE || (u == actor && need(policy::ADD_OWN_CLIENT)) || need(policy::ADD_PARTICIPANT)
+                role_of(&pre_auth, u) == NO_ROLE
+                    || (u == actor && need(policy::ADD_OWN_CLIENT))
+                    || need(policy::ADD_PARTICIPANT)
             }
             Op::SetRoles(_) => need(policy::CHANGE_ROLE_DEFINITIONS),
             Op::SetPreauth(_) => need(policy::CHANGE_PREAUTH),
@@ -497,7 +569,12 @@ pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre
             continue;
         }
         let granted = if u == actor {
-            preauth_match(cfg, &pre_auth, u) == Some(b) || (cm.external && a == NO_ROLE && allowed(cfg, &pre_auth, 0, 0, b) && role_def(cfg, pre_auth.roles, 0).is_some_and(|d| d.caps & policy::OPEN_JOIN != 0))
+            preauth_match(cfg, &pre_auth, u) == Some(b)
+                || (cm.external
+                    && a == NO_ROLE
+                    && allowed(cfg, &pre_auth, 0, 0, b)
+                    && role_def(cfg, pre_auth.roles, 0)
+                        .is_some_and(|d| d.caps & policy::OPEN_JOIN != 0))
         } else {
             allowed(cfg, &pre_auth, ra, a, b)
         };
@@ -509,7 +586,15 @@ pub fn monitor_commit(m: &MimiModel, s: &mut State, cm: &Commit, all: &[Op], pre
 }
 
 /// Witness bits of an accepted commit.
-pub fn witness_commit(m: &MimiModel, s: &mut State, cm: &Commit, pre: &RoomState, post: &RoomState, pre_members: &BTreeSet<u8>, members: &BTreeSet<u8>) {
+pub fn witness_commit(
+    m: &MimiModel,
+    s: &mut State,
+    cm: &Commit,
+    pre: &RoomState,
+    post: &RoomState,
+    pre_members: &BTreeSet<u8>,
+    members: &BTreeSet<u8>,
+) {
     let cfg = &m.cfg;
     match cm.label {
         Label::Add => witness(s, W::Added),
@@ -526,7 +611,11 @@ pub fn witness_commit(m: &MimiModel, s: &mut State, cm: &Commit, pre: &RoomState
     }
     if !cm.by_ref.is_empty() {
         for u in 0..cfg.n_users() as u8 {
-            if role_of(pre, u) != NO_ROLE && role_of(post, u) == NO_ROLE && cfg.clients_of(u).all(|c| !members.contains(&c)) && cfg.clients_of(u).any(|c| pre_members.contains(&c)) {
+            if role_of(pre, u) != NO_ROLE
+                && role_of(post, u) == NO_ROLE
+                && cfg.clients_of(u).all(|c| !members.contains(&c))
+                && cfg.clients_of(u).any(|c| pre_members.contains(&c))
+            {
                 witness(s, W::Left);
             }
         }

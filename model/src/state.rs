@@ -275,7 +275,9 @@ impl Msg {
     /// (source, destination) provider pair of the message.
     pub fn channel(&self) -> (u8, u8) {
         match self {
-            Msg::Update { from, .. } | Msg::Submit { from, .. } | Msg::GroupInfoReq { from, .. } => (*from, 0),
+            Msg::Update { from, .. }
+            | Msg::Submit { from, .. }
+            | Msg::GroupInfoReq { from, .. } => (*from, 0),
             Msg::GroupInfoResp { to, .. } | Msg::Notify { to, .. } => (0, *to),
             Msg::Ack { from, .. } => (*from, 0),
         }

@@ -78,7 +78,10 @@ impl Variants {
             return Err(format!("unknown variant `{name}`"));
         };
         let Some(pos) = v.values.iter().position(|x| *x == value) else {
-            return Err(format!("variant `{name}` has no value `{value}` (allowed: {})", v.values.join(", ")));
+            return Err(format!(
+                "variant `{name}` has no value `{value}` (allowed: {})",
+                v.values.join(", ")
+            ));
         };
         let alt = pos == 1;
         match name {
@@ -107,6 +110,9 @@ impl Variants {
             self.freeze_app_while_removal_pending,
             self.mmr_kp_pseudonymous,
         ];
-        info.iter().zip(flags).map(|(i, f)| (i.name, pick(f, i))).collect()
+        info.iter()
+            .zip(flags)
+            .map(|(i, f)| (i.name, pick(f, i)))
+            .collect()
     }
 }

@@ -20,11 +20,19 @@ fn small_holds_everything_and_witnesses_every_sometimes() {
     for p in &r.properties {
         match p.kind {
             Kind::Sometimes => assert_eq!(p.verdict, Verdict::Witnessed, "{} not witnessed", p.id),
-            _ => assert!(matches!(p.verdict, Verdict::Holds | Verdict::ExpectedViolation), "{} {:?}", p.id, p.verdict),
+            _ => assert!(
+                matches!(p.verdict, Verdict::Holds | Verdict::ExpectedViolation),
+                "{} {:?}",
+                p.id,
+                p.verdict
+            ),
         }
     }
     // the declared finding is real
-    assert_eq!(r.verdict("P-BLOCKED-RECEIVER"), Some(Verdict::ExpectedViolation));
+    assert_eq!(
+        r.verdict("P-BLOCKED-RECEIVER"),
+        Some(Verdict::ExpectedViolation)
+    );
     assert!(r.unique_states > 1000);
 }
 
@@ -62,13 +70,32 @@ fn all_embedded_configs_load() {
 
 #[test]
 fn bad_configs_give_typed_errors() {
-    assert!(matches!(Config::parse("x", "name = 1"), Err(mimi_model::config::ConfigError::Toml { .. })));
-    let base = EMBEDDED.iter().find(|(n, _)| *n == "small").map(|(_, t)| *t).expect("small");
+    assert!(matches!(
+        Config::parse("x", "name = 1"),
+        Err(mimi_model::config::ConfigError::Toml { .. })
+    ));
+    let base = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "small")
+        .map(|(_, t)| *t)
+        .expect("small");
     let bad_variant = format!("{base}\n[variants]\nnope = \"x\"\n");
-    assert!(matches!(Config::parse("x", &bad_variant), Err(mimi_model::config::ConfigError::Invalid { field: "variants", .. })));
+    assert!(matches!(
+        Config::parse("x", &bad_variant),
+        Err(mimi_model::config::ConfigError::Invalid {
+            field: "variants",
+            ..
+        })
+    ));
     let bad_user = base.replace("provider = 1, clients = 2", "provider = 7, clients = 2");
-    assert!(matches!(Config::parse("x", &bad_user), Err(mimi_model::config::ConfigError::Invalid { field: "users", .. })));
-    assert!(matches!(Config::load("/nonexistent/file.toml"), Err(mimi_model::config::ConfigError::Io { .. })));
+    assert!(matches!(
+        Config::parse("x", &bad_user),
+        Err(mimi_model::config::ConfigError::Invalid { field: "users", .. })
+    ));
+    assert!(matches!(
+        Config::load("/nonexistent/file.toml"),
+        Err(mimi_model::config::ConfigError::Io { .. })
+    ));
     assert!(prepare("small", &["apply-at".into()], &None).is_err());
     assert!(prepare("small", &[], &Some("no-such-mutation".into())).is_err());
 }

@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 fn get(addr: &str, path: &str) -> Option<String> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
@@ -15,7 +19,11 @@ fn get(addr: &str, path: &str) -> Option<String> {
 
 #[test]
 fn explorer_serves_page_and_state() {
-    let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let a2 = addr.clone();
     std::thread::spawn(move || {
@@ -27,7 +35,10 @@ fn explorer_serves_page_and_state() {
         if let Some(p) = get(&addr, "/") {
             break p;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "explorer did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "explorer did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");

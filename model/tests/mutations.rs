@@ -11,15 +11,37 @@ fn every_mutation_yields_a_counterexample_for_its_property() {
     for (m, info) in mutation_catalogue() {
         let cfg = info.test_config().expect("mutation test config loads");
         assert_eq!(cfg.mutation, Some(m));
-        let report = check(cfg, &[info.property.to_string()], Strategy::Bfs, 0, 1, None, false).expect("check runs");
+        let report = check(
+            cfg,
+            &[info.property.to_string()],
+            Strategy::Bfs,
+            0,
+            1,
+            None,
+            false,
+        )
+        .expect("check runs");
         let v = report.verdict(info.property);
-        let p = report.properties.iter().find(|p| p.id == info.property).expect("property reported");
-        let ok = matches!(v, Some(Verdict::Violated) | Some(Verdict::ExpectedViolation)) && !p.counterexample.is_empty();
+        let p = report
+            .properties
+            .iter()
+            .find(|p| p.id == info.property)
+            .expect("property reported");
+        let ok = matches!(
+            v,
+            Some(Verdict::Violated) | Some(Verdict::ExpectedViolation)
+        ) && !p.counterexample.is_empty();
         if !ok {
-            failures.push(format!("{} -> {} on {}: {:?}", info.name, info.property, info.config, v));
+            failures.push(format!(
+                "{} -> {} on {}: {:?}",
+                info.name, info.property, info.config, v
+            ));
         }
     }
-    assert!(failures.is_empty(), "mutations without counterexample: {failures:#?}");
+    assert!(
+        failures.is_empty(),
+        "mutations without counterexample: {failures:#?}"
+    );
 }
 
 #[test]
@@ -40,16 +62,41 @@ fn every_safety_property_has_a_mutation_witness() {
             missing.push(p.id);
         }
     }
-    assert!(missing.is_empty(), "properties without a mutation witness: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "properties without a mutation witness: {missing:?}"
+    );
 }
 
 #[test]
 fn mutation_counterexample_chart_names_protocol_messages() {
     // the policy-check mutation's counterexample must show the forged /update
-    let (_, info) = mutation_catalogue().into_iter().find(|(_, i)| i.name == "hub-skips-policy-check").expect("exists");
-    let report = check(info.test_config().expect("loads"), &["P-AUTHORIZED".into()], Strategy::Bfs, 0, 1, None, false).expect("runs");
-    let p = report.properties.iter().find(|p| p.id == "P-AUTHORIZED").expect("reported");
-    assert!(p.counterexample.iter().any(|l| l.endpoint.contains("/update")), "{:#?}", p.counterexample);
+    let (_, info) = mutation_catalogue()
+        .into_iter()
+        .find(|(_, i)| i.name == "hub-skips-policy-check")
+        .expect("exists");
+    let report = check(
+        info.test_config().expect("loads"),
+        &["P-AUTHORIZED".into()],
+        Strategy::Bfs,
+        0,
+        1,
+        None,
+        false,
+    )
+    .expect("runs");
+    let p = report
+        .properties
+        .iter()
+        .find(|p| p.id == "P-AUTHORIZED")
+        .expect("reported");
+    assert!(
+        p.counterexample
+            .iter()
+            .any(|l| l.endpoint.contains("/update")),
+        "{:#?}",
+        p.counterexample
+    );
     assert!(p.mermaid.starts_with("sequenceDiagram"));
     assert!(p.counterexample.iter().all(|l| !l.section.is_empty()));
 }
