@@ -321,7 +321,7 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                         hub(),
                         hub(),
                         "!! violation",
-                        format!("bits {:#x}", next.violations & !last.violations),
+                        crate::properties::violation_names(next.violations & !last.violations).join(", "),
                         "-",
                     ));
                 }

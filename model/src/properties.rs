@@ -121,6 +121,31 @@ pub enum W {
     Concurrent,
 }
 
+/// Property ids of the violation bits set in `bits`.
+pub fn violation_names(bits: u64) -> Vec<&'static str> {
+    const NAMES: [&str; 18] = [
+        "P-REMOVE-SAME-COMMIT",
+        "P-ONE-OP-PER-USER",
+        "P-ONE-METADATA",
+        "P-POLICY-COMMIT-RULES",
+        "P-AUTHORIZED",
+        "P-NO-ESCALATION",
+        "P-HUB-LINEAR",
+        "P-FANOUT-ONCE",
+        "P-KP-ONE-TIME",
+        "P-WELCOME-ROUTING",
+        "P-QUEUED-INCLUDED",
+        "P-LEAVE-NEXT-EPOCH",
+        "P-VALIDATED-FANOUT",
+        "P-REMOVED-NO-APP-MSG",
+        "P-BLOCKED-SENDER",
+        "P-BLOCKED-RECEIVER",
+        "P-MM-9",
+        "P-LIST-INTENT",
+    ];
+    NAMES.iter().enumerate().filter(|(i, _)| bits & (1u64 << i) != 0).map(|(_, n)| *n).collect()
+}
+
 /// Sets a violation bit.
 pub fn violate(s: &mut State, v: V) {
     s.violations |= 1u64 << (v as u8);
