@@ -338,6 +338,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../configs/faults-restart.toml"),
     ),
     ("adversarial", include_str!("../configs/adversarial.toml")),
+    ("equivocation", include_str!("../configs/equivocation.toml")),
 ];
 
 impl Config {

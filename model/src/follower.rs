@@ -215,6 +215,10 @@ impl MimiModel {
                         properties::violate(s, V::FrankSender);
                     }
                     let u = cfg.client_user[usize::from(c)];
+                    if to == 0 && s.hub.blocked.contains(&u) {
+                        // the hub withholds local delivery to users it saw removed (§5.3)
+                        continue;
+                    }
                     if !msg.members_at_accept.contains(&c) {
                         properties::violate(s, V::RemovedNoAppMsg);
                     }
