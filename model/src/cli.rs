@@ -416,10 +416,16 @@ fn print_lists(args: &CheckArgs, out: &mut impl Write) -> std::io::Result<()> {
     }
     if args.list_mutations {
         for (_, i) in mutation_catalogue() {
+            let v: Vec<String> = i.variants.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let with = if v.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", v.join(","))
+            };
             writeln!(
                 out,
-                "{:<34} {} -> {} on `{}` ({})",
-                i.name, i.description, i.property, i.config, i.section
+                "{:<34} {} -> {} on `{}`{} ({})",
+                i.name, i.description, i.property, i.config, with, i.section
             )?;
         }
     }

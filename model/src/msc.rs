@@ -321,7 +321,8 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                         hub(),
                         hub(),
                         "!! violation",
-                        crate::properties::violation_names(next.violations & !last.violations).join(", "),
+                        crate::properties::violation_names(next.violations & !last.violations)
+                            .join(", "),
                         "-",
                     ));
                 }

@@ -143,7 +143,12 @@ pub fn violation_names(bits: u64) -> Vec<&'static str> {
         "P-MM-9",
         "P-LIST-INTENT",
     ];
-    NAMES.iter().enumerate().filter(|(i, _)| bits & (1u64 << i) != 0).map(|(_, n)| *n).collect()
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1u64 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
 }
 
 /// Sets a violation bit.
