@@ -61,6 +61,10 @@ pub struct CheckArgs {
     /// Time limit in seconds (default: none for bfs/dfs, 10 for simulation).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Symmetry reduction over interchangeable clients of one user (stateright applies it
+    /// with --strategy dfs or simulation; bfs ignores it).
+    #[arg(long)]
+    pub symmetry: bool,
     /// List properties and exit.
     #[arg(long)]
     pub list_properties: bool,
@@ -231,6 +235,23 @@ pub fn check(
     timeout: Option<Duration>,
     progress: bool,
 ) -> Result<CheckReport, CliError> {
+    check_with(
+        cfg, selected, strategy, seed, threads, timeout, progress, false,
+    )
+}
+
+/// [`check`] with the symmetry switch (applied by the dfs and simulation strategies).
+#[allow(clippy::too_many_arguments)]
+pub fn check_with(
+    cfg: Config,
+    selected: &[String],
+    strategy: Strategy,
+    seed: u64,
+    threads: usize,
+    timeout: Option<Duration>,
+    progress: bool,
+    symmetry: bool,
+) -> Result<CheckReport, CliError> {
     for p in selected {
         if !applies(&cfg, p) {
             return Err(CliError::Property(p.clone()));
@@ -259,6 +280,9 @@ pub fn check(
     });
     if let Some(t) = timeout {
         b = b.timeout(t);
+    }
+    if symmetry {
+        b = b.symmetry_fn(crate::model::representative);
     }
     let (states, unique, depth, disc, exhaustive) = match strategy {
         Strategy::Bfs => run(b.spawn_bfs(), start, progress, timeout),
@@ -541,7 +565,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let report = match check(
+    let report = match check_with(
         cfg,
         &args.properties,
         args.strategy,
@@ -549,6 +573,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
         threads,
         args.timeout.map(Duration::from_secs),
         true,
+        args.symmetry,
     ) {
         Ok(r) => r,
         Err(e) => {

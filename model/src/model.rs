@@ -36,6 +36,15 @@ impl MimiModel {
         }
     }
 
+    /// Groups of interchangeable clients: the clients of each user other than the room
+    /// creator (whose first client creates the room).
+    pub fn symmetry_groups(&self) -> Vec<Vec<u8>> {
+        (1..self.cfg.n_users() as u8)
+            .map(|u| self.cfg.clients_of(u).collect::<Vec<_>>())
+            .filter(|g| g.len() > 1)
+            .collect()
+    }
+
     /// Sends a message: appended (ordered) or inserted in sorted position (unordered,
     /// a canonical multiset).
     pub fn send(&self, s: &mut State, m: Msg) {
@@ -125,6 +134,11 @@ impl MimiModel {
     }
 }
 
+/// The representative of a state's symmetry class (for `CheckerBuilder::symmetry_fn`).
+pub fn representative(s: &State) -> State {
+    crate::symmetry::representative(s, &s.sym.perms, s.sym.unordered)
+}
+
 impl Model for MimiModel {
     type State = State;
     type Action = Action;
@@ -144,6 +158,10 @@ impl Model for MimiModel {
             clients,
             net: Vec::new(),
             know: vec![BTreeSet::new(); cfg.n_providers()],
+            sym: std::sync::Arc::new(crate::state::SymInfo {
+                perms: crate::symmetry::permutations(cfg.n_clients(), &self.symmetry_groups()),
+                unordered: cfg.raw.network.ordering == Ordering::Unordered,
+            }),
             ..State::default()
         }]
     }
