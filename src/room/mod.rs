@@ -31,6 +31,7 @@
 //! proposals, GroupInfo and tree unchanged.
 
 pub mod component;
+pub mod mimi;
 pub mod profile;
 
 use std::collections::BTreeMap;
@@ -50,7 +51,7 @@ use tls_codec::Serialize as _;
 
 pub use component::{
     AppDataOp, CommitSummary, Committer, ComponentId, ComponentLogic, ComponentRejection,
-    Dictionary, ReplaceLogic,
+    CoveredProposal, Dictionary, ProposalSender, ReplaceLogic,
 };
 use profile::{
     credential_identity, decode_group_info, decode_protocol_message, decode_ratchet_tree,
@@ -707,6 +708,27 @@ pub(crate) fn commit_summary(
             .app_data_dictionary()
             .map(|e| e.dictionary()),
     );
+    let members = group
+        .members()
+        .map(|m| (m.index.u32(), credential_identity(&m.credential)))
+        .collect();
+    let mut proposals = Vec::new();
+    for q in staged.queued_proposals() {
+        let sender = match q.sender() {
+            Sender::Member(l) => ProposalSender::Member {
+                leaf: l.u32(),
+                identity: identity_at(*l)?,
+            },
+            Sender::External(_) => ProposalSender::External,
+            Sender::NewMemberCommit | Sender::NewMemberProposal => ProposalSender::NewMember {
+                identity: credential_identity(credential),
+            },
+        };
+        proposals.push(CoveredProposal {
+            sender,
+            kind: proposal_kind(q.proposal()),
+        });
+    }
     Some(CommitSummary {
         new_epoch: staged.epoch().as_u64(),
         committer,
@@ -714,5 +736,7 @@ pub(crate) fn commit_summary(
         removed,
         old_dictionary,
         new_dictionary,
+        members,
+        proposals,
     })
 }
