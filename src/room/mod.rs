@@ -221,6 +221,19 @@ pub struct RoomView {
     pub ratchet_tree: Vec<u8>,
 }
 
+/// A saved room state ([`PublicRoom::checkpoint`]).
+pub struct Checkpoint {
+    storage: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+    proposal_messages: Vec<(Vec<u8>, Vec<u8>)>,
+    group_info: Vec<u8>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint").finish_non_exhaustive()
+    }
+}
+
 /// The hub's public view of one room's MLS group.
 pub struct PublicRoom {
     provider: OpenMlsRustCrypto,
@@ -307,6 +320,32 @@ impl PublicRoom {
             proposal_messages: Vec::new(),
             logic,
         })
+    }
+
+    /// Save the room's whole state (storage, queued proposal messages, GroupInfo)
+    /// so that a multi-message transaction (a proposal with `moreProposals`,
+    /// protocol-06 §5.3) can be undone with [`rollback`](Self::rollback).
+    pub fn checkpoint(&self) -> Result<Checkpoint, RoomError> {
+        Ok(Checkpoint {
+            storage: self
+                .provider
+                .storage()
+                .values
+                .read()
+                .map_err(|_| RoomError::Internal("storage lock poisoned"))?
+                .clone(),
+            proposal_messages: self.proposal_messages.clone(),
+            group_info: self.group_info.clone(),
+        })
+    }
+
+    /// Restore a state saved by [`checkpoint`](Self::checkpoint).
+    pub fn rollback(&mut self, checkpoint: Checkpoint) -> Result<(), RoomError> {
+        let group_id = self.group.group_id().clone();
+        self.restore(checkpoint.storage, &group_id)?;
+        self.proposal_messages = checkpoint.proposal_messages;
+        self.group_info = checkpoint.group_info;
+        Ok(())
     }
 
     /// A full snapshot of the observable room state.
