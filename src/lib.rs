@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod content;
+pub mod follower;
 pub mod hub;
 pub mod policy;
 pub mod room;

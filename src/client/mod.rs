@@ -431,6 +431,17 @@ impl Client {
         &self.uri
     }
 
+    /// The client's TLS-encoded `Credential` (RFC 9420 §5.3), as requests such
+    /// as `KeyMaterialRequest.requesterCredential` carry it (protocol-06 §5.2).
+    pub fn credential_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
+        self.credential.credential.tls_serialize_detached()
+    }
+
+    /// The client's signature public key bytes.
+    pub fn signature_public_key(&self) -> Vec<u8> {
+        self.signer.public().to_vec()
+    }
+
     /// The client's credential identity bytes (its URI).
     pub fn identity(&self) -> Vec<u8> {
         self.uri.to_string().into_bytes()

@@ -106,6 +106,13 @@ pub enum HubInput {
         /// The request bytes.
         body: Vec<u8>,
     },
+    /// A follower asks for the room's current state to bootstrap its copy
+    /// (not in protocol-06; see `spec/deviations.md`). Answered only for a
+    /// provider with clients in the group.
+    RoomState {
+        /// The room URI.
+        room_id: String,
+    },
     /// A follower acknowledged a `/notify` (HTTP 201).
     NotifyAck {
         /// The room URI.
@@ -174,6 +181,8 @@ pub enum HubOutput {
     },
     /// The response to `/groupInfo`.
     GroupInfo(GroupInfoAnswer),
+    /// The answer to [`HubInput::RoomState`] (`None`: refused).
+    RoomState(Option<Box<JoinInfo>>),
     /// `POST /notify/{roomId}` to a follower.
     Notify {
         /// The destination provider.
@@ -412,6 +421,17 @@ impl Hub {
             }
             HubInput::GroupInfo { room_id, body } => {
                 vec![HubOutput::GroupInfo(self.group_info(&room_id, &body))]
+            }
+            HubInput::RoomState { room_id } => {
+                let info = self.rooms.get(&room_id).and_then(|hr| {
+                    let member_here = hr
+                        .room
+                        .members()
+                        .values()
+                        .any(|i| provider_of(i).as_deref() == Some(from));
+                    member_here.then(|| join_info(hr).ok()).flatten()
+                });
+                vec![HubOutput::RoomState(info.map(Box::new))]
             }
             HubInput::NotifyAck { room_id, seq } => {
                 if let Some(r) = self.rooms.get_mut(&room_id) {
@@ -809,43 +829,43 @@ impl Hub {
         if let Err(rule) = may_join(&hr.room, &identity) {
             return GroupInfoAnswer::NotAuthorized(rule);
         }
-        let gi = hr.room.group_info().to_vec();
-        let tree = match hr.room.ratchet_tree() {
-            Ok(t) => t,
-            Err(e) => return GroupInfoAnswer::NotAuthorized(format!("hub.internal: {e}")),
-        };
-        let pending = hr.room.queued_proposal_messages();
-        let build = || -> Result<GroupInfoRatchetTreeTBE, WireError> {
-            Ok(GroupInfoRatchetTreeTBE {
-                group_info: MlsGroupInfo::from_bytes(
-                    mls_body(wire_format::GROUP_INFO, &gi).unwrap_or_default(),
-                )?,
-                ratchet_tree_option: RatchetTreeOption::Full {
-                    ratchet_tree: MlsRatchetTree::from_bytes(&tree)?,
-                },
-                pending_proposals: pending
-                    .iter()
-                    .map(|p| {
-                        Ok(PendingProposal {
-                            proposal: MlsMessage::from_bytes(p)?,
-                            hub_accepted_time: peek::proposal_ref(p)
-                                .and_then(|r| hr.accepted_at.get(&r).copied())
-                                .unwrap_or_default(),
-                        })
-                    })
-                    .collect::<Result<_, WireError>>()?,
-            })
-        };
-        match build() {
-            Ok(tbe) => GroupInfoAnswer::Success(Box::new(JoinInfo {
-                tbe,
-                group_info: gi,
-                ratchet_tree: tree,
-                pending_proposals: pending,
-            })),
+        match join_info(hr) {
+            Ok(info) => GroupInfoAnswer::Success(Box::new(info)),
             Err(e) => GroupInfoAnswer::NotAuthorized(format!("hub.internal: {e}")),
         }
     }
+}
+
+/// The kept GroupInfo, the tree and the pending proposals of a room (§5.6).
+fn join_info(hr: &HubRoom) -> Result<JoinInfo, HubError> {
+    let gi = hr.room.group_info().to_vec();
+    let tree = hr.room.ratchet_tree()?;
+    let pending = hr.room.queued_proposal_messages();
+    let tbe = GroupInfoRatchetTreeTBE {
+        group_info: MlsGroupInfo::from_bytes(
+            mls_body(wire_format::GROUP_INFO, &gi).unwrap_or_default(),
+        )?,
+        ratchet_tree_option: RatchetTreeOption::Full {
+            ratchet_tree: MlsRatchetTree::from_bytes(&tree)?,
+        },
+        pending_proposals: pending
+            .iter()
+            .map(|p| {
+                Ok(PendingProposal {
+                    proposal: MlsMessage::from_bytes(p)?,
+                    hub_accepted_time: peek::proposal_ref(p)
+                        .and_then(|r| hr.accepted_at.get(&r).copied())
+                        .unwrap_or_default(),
+                })
+            })
+            .collect::<Result<_, WireError>>()?,
+    };
+    Ok(JoinInfo {
+        tbe,
+        group_info: gi,
+        ratchet_tree: tree,
+        pending_proposals: pending,
+    })
 }
 
 enum SubmitRefusal {

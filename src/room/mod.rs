@@ -242,6 +242,9 @@ pub struct PublicRoom {
     /// The `MLSMessage` bytes of every queued proposal, in arrival order, by ProposalRef.
     proposal_messages: Vec<(Vec<u8>, Vec<u8>)>,
     logic: Arc<dyn ComponentLogic>,
+    /// Whether commits may come without a GroupInfo (a follower's copy fed by
+    /// fanout, which carries none); the hub always requires one.
+    group_info_optional: bool,
 }
 
 impl std::fmt::Debug for PublicRoom {
@@ -319,6 +322,7 @@ impl PublicRoom {
             group_info: group_info.to_vec(),
             proposal_messages: Vec::new(),
             logic,
+            group_info_optional: false,
         })
     }
 
@@ -346,6 +350,13 @@ impl PublicRoom {
         self.proposal_messages = checkpoint.proposal_messages;
         self.group_info = checkpoint.group_info;
         Ok(())
+    }
+
+    /// Accept commits without a GroupInfo (for a follower's copy of the room,
+    /// fed by `/notify` fanout, which carries none, protocol-06 §5.5). The
+    /// GroupInfo kept is then cleared at each such commit.
+    pub fn set_group_info_optional(&mut self, optional: bool) {
+        self.group_info_optional = optional;
     }
 
     /// A full snapshot of the observable room state.
@@ -593,14 +604,20 @@ impl PublicRoom {
         }
         let summary = self.summarize(&staged, sender, credential)?;
         self.logic.check_commit(&summary)?;
-        let gi_bytes = group_info.ok_or(RoomError::MissingGroupInfo)?;
-        let vgi = decode_group_info(gi_bytes)?;
-        if vgi.epoch() != staged.epoch() {
-            return Err(RoomError::GroupInfoMismatch { field: "epoch" });
-        }
-        if vgi.group_id() != self.group.group_id() {
-            return Err(RoomError::GroupInfoMismatch { field: "group_id" });
-        }
+        let vgi = match group_info {
+            Some(gi_bytes) => {
+                let vgi = decode_group_info(gi_bytes)?;
+                if vgi.epoch() != staged.epoch() {
+                    return Err(RoomError::GroupInfoMismatch { field: "epoch" });
+                }
+                if vgi.group_id() != self.group.group_id() {
+                    return Err(RoomError::GroupInfoMismatch { field: "group_id" });
+                }
+                Some(vgi)
+            }
+            None if self.group_info_optional => None,
+            None => return Err(RoomError::MissingGroupInfo),
+        };
         let added_key_package_refs = staged
             .add_proposals()
             .filter_map(|a| {
@@ -624,12 +641,13 @@ impl PublicRoom {
         let merged = self.group.merge_commit(self.provider.storage(), staged);
         let checked = merged
             .map_err(RoomError::from)
-            .and_then(|()| self.check_group_info(vgi));
+            .and_then(|()| vgi.map_or(Ok(()), |v| self.check_group_info(v)));
         if let Err(e) = checked {
             self.restore(snapshot, &group_id)?;
             return Err(e);
         }
-        self.group_info = gi_bytes.to_vec();
+        // Without a GroupInfo (a follower's copy) the kept one is stale: drop it.
+        self.group_info = group_info.map(<[u8]>::to_vec).unwrap_or_default();
         self.proposal_messages.clear();
         Ok(Accepted::Commit(CommitInfo {
             new_epoch: self.epoch(),
