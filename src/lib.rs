@@ -17,5 +17,6 @@ pub mod follower;
 pub mod hub;
 pub mod policy;
 pub mod room;
+pub mod sim;
 pub mod uri;
 pub mod wire;
