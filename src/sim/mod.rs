@@ -203,6 +203,8 @@ pub struct AcceptedMessage {
     pub data: Vec<u8>,
     /// SHA-256 of the `MLSMessage`.
     pub message_hash: String,
+    /// The `MLSMessage` bytes.
+    pub message: Vec<u8>,
     /// The hub's group members when it was accepted.
     pub members_at_acceptance: BTreeSet<String>,
 }
@@ -355,6 +357,11 @@ impl World {
     /// A client.
     pub fn client(&self, client: &str) -> Option<&Client> {
         self.clients.get(client).map(|c| &c.client)
+    }
+
+    /// A client, mutably (for tests that feed it messages directly).
+    pub fn client_mut(&mut self, client: &str) -> Option<&mut Client> {
+        self.clients.get_mut(client).map(|c| &mut c.client)
     }
 
     /// Every client URI.
@@ -1356,6 +1363,7 @@ impl World {
                             sender: client.to_owned(),
                             data: text.to_vec(),
                             message_hash,
+                            message: msg.to_vec(),
                             members_at_acceptance: members,
                         });
                         Outcome::new("accepted", "")
