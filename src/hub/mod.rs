@@ -254,7 +254,7 @@ pub enum HubError {
 /// The one place where hub refusals become `/update` response codes
 /// (protocol-06 §5.3).
 pub fn update_refusal(err: &HubError, proposal_refs: &[Vec<u8>]) -> UpdateRoomResponse {
-    let desc = WireString::new(err.to_string()).unwrap_or_default();
+    let desc = WireString::new(describe(err)).unwrap_or_default();
     let invalid = || UpdateResult::InvalidProposal {
         invalid_proposals: proposal_refs
             .iter()
@@ -278,6 +278,29 @@ pub fn update_refusal(err: &HubError, proposal_refs: &[Vec<u8>]) -> UpdateRoomRe
     UpdateRoomResponse {
         error_description: desc,
         result,
+    }
+}
+
+/// The `errorDescription` of a refusal: a rule id, a colon, the details. For a
+/// policy denial the rule id is `policy::Denial::rule_id()`.
+pub fn describe(err: &HubError) -> String {
+    match err {
+        HubError::Room(RoomError::Rejected(r)) => r.rule.clone(),
+        HubError::Room(e @ RoomError::WrongEpoch { .. }) => format!("hub.wrong-epoch: {e}"),
+        HubError::Room(e @ RoomError::OmitsQueuedProposals { .. }) => {
+            format!("hub.commit-omits-queued-proposals: {e}")
+        }
+        HubError::Room(e @ RoomError::DuplicateProposal) => format!("hub.duplicate-proposal: {e}"),
+        HubError::Room(
+            e @ (RoomError::MissingGroupInfo
+            | RoomError::GroupInfoInvalid(_)
+            | RoomError::GroupInfoMismatch { .. }),
+        ) => format!("hub.group-info: {e}"),
+        HubError::Room(e @ (RoomError::Mls(_) | RoomError::Stage(_))) => {
+            format!("mls.invalid: {e}")
+        }
+        HubError::Room(e) => format!("room.refused: {e}"),
+        other => other.to_string(),
     }
 }
 

@@ -134,6 +134,10 @@ pub struct Outcome {
     pub code: String,
     /// The error description / refusal reason (empty on success).
     pub description: String,
+    /// `currentEpoch` of a `wrongEpoch` / `epochTooOld` answer.
+    pub current_epoch: Option<u64>,
+    /// The ProposalRefs (hex) of an `invalidProposal` answer.
+    pub invalid_proposals: Vec<String>,
 }
 
 impl Outcome {
@@ -141,6 +145,8 @@ impl Outcome {
         Self {
             code: code.to_owned(),
             description: description.into(),
+            current_epoch: None,
+            invalid_proposals: Vec::new(),
         }
     }
     /// Whether the hub accepted.
@@ -405,14 +411,25 @@ impl World {
         user: &str,
         device: &str,
     ) -> Result<String, SimError> {
+        self.add_client_with_logic(provider, user, device, Arc::new(MimiLogic))
+    }
+
+    /// As [`add_client`](Self::add_client) with another component logic (a
+    /// misbehaving client, for rejection tests).
+    pub fn add_client_with_logic(
+        &mut self,
+        provider: &str,
+        user: &str,
+        device: &str,
+        logic: Arc<dyn crate::room::ComponentLogic>,
+    ) -> Result<String, SimError> {
         if !self.followers.contains_key(provider) {
             return Err(SimError::Unknown(format!("provider {provider}")));
         }
         let uri = MimiUri::new(crate::uri::UriKind::Client, provider, &[user, device])
             .map_err(|e| SimError::Unknown(e.to_string()))?;
         let id = uri.to_string();
-        let client =
-            Client::new(uri, Arc::new(MimiLogic)).map_err(|e| SimError::Client(e.to_string()))?;
+        let client = Client::new(uri, logic).map_err(|e| SimError::Client(e.to_string()))?;
         let mut kps = Vec::new();
         for _ in 0..self.config.key_packages_per_client {
             kps.push(
@@ -943,6 +960,17 @@ impl World {
         Ok((Outcome::new("refused", "no answer"), Vec::new()))
     }
 
+    /// Build a commit at `client` from `request` and submit it; the client
+    /// discards it if the hub refuses.
+    pub fn commit(
+        &mut self,
+        client: &str,
+        room_id: &str,
+        request: &CommitRequest,
+    ) -> Result<Outcome, SimError> {
+        self.commit_and_submit(client, room_id, request)
+    }
+
     /// Build a commit at `client` and submit it; discard it if refused.
     fn commit_and_submit(
         &mut self,
@@ -972,31 +1000,7 @@ impl World {
         room_id: &str,
         out: &CommitOutput,
     ) -> Result<Outcome, SimError> {
-        let enc = |e: crate::wire::WireError| SimError::Encode(e.to_string());
-        let welcome = match &out.welcome {
-            Some(w) => Some(
-                MlsWelcome::from_bytes(mls_body(wire_format::WELCOME, w).unwrap_or_default())
-                    .map_err(enc)?,
-            ),
-            None => None,
-        };
-        let req = UpdateRequest {
-            bundle: HandshakeBundle {
-                proposal_or_commit: MlsMessage::from_bytes(&out.commit).map_err(enc)?,
-                body: HandshakeBundleBody::Commit {
-                    welcome,
-                    group_info_option: GroupInfoOption::Full {
-                        group_info: MlsGroupInfo::from_bytes(
-                            mls_body(wire_format::GROUP_INFO, &out.group_info).unwrap_or_default(),
-                        )
-                        .map_err(enc)?,
-                    },
-                    ratchet_tree_option: RatchetTreeOption::Full {
-                        ratchet_tree: MlsRatchetTree::from_bytes(&out.ratchet_tree).map_err(enc)?,
-                    },
-                },
-            },
-        };
+        let req = commit_update_request(out)?;
         self.sim_client(client)?.own.insert(hash(&out.commit));
         self.send_update(client, room_id, &req)
     }
@@ -1371,8 +1375,10 @@ impl World {
                     SubmitStatus::NotAllowed => {
                         Outcome::new("notAllowed", reason.unwrap_or_default())
                     }
-                    SubmitStatus::EpochTooOld { .. } => {
-                        Outcome::new("epochTooOld", reason.unwrap_or_default())
+                    SubmitStatus::EpochTooOld { current_epoch } => {
+                        let mut o = Outcome::new("epochTooOld", reason.unwrap_or_default());
+                        o.current_epoch = Some(current_epoch);
+                        o
                     }
                 };
                 return Ok(outcome);
@@ -1454,6 +1460,36 @@ impl World {
     }
 }
 
+/// The `/update` request for a commit (protocol-06 §5.3 HandshakeBundle:
+/// Welcome and GroupInfo without their `MLSMessage` framing, full tree).
+pub fn commit_update_request(out: &CommitOutput) -> Result<UpdateRequest, SimError> {
+    let enc = |e: crate::wire::WireError| SimError::Encode(e.to_string());
+    let welcome = match &out.welcome {
+        Some(w) => Some(
+            MlsWelcome::from_bytes(mls_body(wire_format::WELCOME, w).unwrap_or_default())
+                .map_err(enc)?,
+        ),
+        None => None,
+    };
+    Ok(UpdateRequest {
+        bundle: HandshakeBundle {
+            proposal_or_commit: MlsMessage::from_bytes(&out.commit).map_err(enc)?,
+            body: HandshakeBundleBody::Commit {
+                welcome,
+                group_info_option: GroupInfoOption::Full {
+                    group_info: MlsGroupInfo::from_bytes(
+                        mls_body(wire_format::GROUP_INFO, &out.group_info).unwrap_or_default(),
+                    )
+                    .map_err(enc)?,
+                },
+                ratchet_tree_option: RatchetTreeOption::Full {
+                    ratchet_tree: MlsRatchetTree::from_bytes(&out.ratchet_tree).map_err(enc)?,
+                },
+            },
+        },
+    })
+}
+
 fn project_room(r: &PublicRoom) -> ProjectedState {
     let d = r.dictionary();
     ProjectedState {
@@ -1481,10 +1517,23 @@ fn update_outcome(out: &[HubOutput]) -> Outcome {
         if let HubOutput::Update(r) = o {
             let code = r.result.code().wire_name();
             let desc = r.error_description.as_str().to_owned();
-            return match r.result {
-                UpdateResult::Success { .. } => Outcome::new(code, ""),
-                _ => Outcome::new(code, desc),
-            };
+            let mut outcome = Outcome::new(code, "");
+            match &r.result {
+                UpdateResult::Success { .. } => {}
+                UpdateResult::WrongEpoch { current_epoch } => {
+                    outcome.description = desc;
+                    outcome.current_epoch = Some(*current_epoch);
+                }
+                UpdateResult::InvalidProposal { invalid_proposals } => {
+                    outcome.description = desc;
+                    outcome.invalid_proposals = invalid_proposals
+                        .iter()
+                        .map(|r| hex::encode(r.0.as_slice()))
+                        .collect();
+                }
+                UpdateResult::NotAllowed => outcome.description = desc,
+            }
+            return outcome;
         }
     }
     Outcome::new("refused", "no answer")
