@@ -589,8 +589,21 @@ impl PublicRoom {
         let external = matches!(sender, Sender::NewMemberCommit);
         let mut missing = 0;
         let mut dropped_proposals = Vec::new();
+        // openmls commits a member's own queued proposals by value; a by-value
+        // proposal identical to a queued one from the same sender covers it.
+        let by_value_copy: Vec<Vec<u8>> = self
+            .group
+            .queued_proposals(self.provider.storage())?
+            .into_iter()
+            .filter(|(_, q)| {
+                staged
+                    .queued_proposals()
+                    .any(|s| s.sender() == q.sender() && s.proposal() == q.proposal())
+            })
+            .map(|(r, _)| r.as_slice().to_vec())
+            .collect();
         for q in self.queued_proposals()? {
-            if covered.contains(&q.reference) {
+            if covered.contains(&q.reference) || by_value_copy.contains(&q.reference) {
                 continue;
             }
             if external && q.kind != ProposalKind::SelfRemove {

@@ -1005,6 +1005,19 @@ impl World {
         self.send_update(client, room_id, &req)
     }
 
+    /// Submit raw `/update` bytes for `client` (malformed-input tests).
+    pub fn send_raw_update(&mut self, client: &str, room_id: &str, body: Vec<u8>) -> Outcome {
+        let out = self.relay(
+            client,
+            room_id,
+            HubInput::Update {
+                room_id: room_id.to_owned(),
+                body,
+            },
+        );
+        update_outcome(&out)
+    }
+
     /// Submit an `UpdateRequest` for `client` and return the hub's answer.
     pub fn send_update(
         &mut self,
