@@ -903,32 +903,17 @@ impl World {
         target_user: &str,
     ) -> Result<(Outcome, Vec<Vec<u8>>), SimError> {
         let sc = self.sim_client(requester)?;
-        let requester_user =
-            user_of_client(requester.as_bytes()).map_err(|e| SimError::Client(e.rule))?;
-        let rc = RequiredCapabilitiesExtension::new(
-            &[ExtensionType::AppDataDictionary],
-            &[ProposalType::AppDataUpdate, ProposalType::SelfRemove],
-            &[],
-        );
-        let cred = sc
-            .client
-            .credential_bytes()
-            .map_err(|e| SimError::Encode(e.to_string()))?;
-        let req = KeyMaterialRequest {
-            protocol: Protocol::Mls10,
-            requesting_user: IdentifierUri::new(&requester_user),
-            target_user: IdentifierUri::new(target_user),
-            room_id: IdentifierUri::new(room_id),
-            acceptable_ciphersuites: vec![CipherSuite(u16::from(
-                crate::room::profile::CIPHERSUITE,
-            ))],
-            required_capabilities: RequiredCapabilities::from_openmls(&rc)
-                .map_err(|e| SimError::Encode(e.to_string()))?,
-            requester_signature_key: SignaturePublicKey::from(sc.client.signature_public_key()),
-            requester_credential: MlsCredential::from_bytes(&cred)
-                .map_err(|e| SimError::Encode(e.to_string()))?,
-            key_material_request_signature: Opaque::default(),
-        };
+        let req = key_material_request(
+            &sc.client,
+            room_id,
+            target_user,
+            &[u16::from(crate::room::profile::CIPHERSUITE)],
+            &RequiredCapabilitiesExtension::new(
+                &[ExtensionType::AppDataDictionary],
+                &[ProposalType::AppDataUpdate, ProposalType::SelfRemove],
+                &[],
+            ),
+        )?;
         let body = encode(&req).map_err(|e| SimError::Encode(e.to_string()))?;
         let out = self.relay(requester, room_id, HubInput::KeyMaterial { body });
         for o in out {
@@ -1471,6 +1456,39 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// A `KeyMaterialRequest` (protocol-06 §5.2) from `client` for `target_user`'s
+/// KeyPackages, to add them to `room_id`. The request is not signed (see
+/// `spec/deviations.md`).
+pub fn key_material_request(
+    client: &Client,
+    room_id: &str,
+    target_user: &str,
+    acceptable_ciphersuites: &[u16],
+    required: &RequiredCapabilitiesExtension,
+) -> Result<KeyMaterialRequest, SimError> {
+    let requester_user =
+        user_of_client(&client.identity()).map_err(|e| SimError::Client(e.rule))?;
+    let cred = client
+        .credential_bytes()
+        .map_err(|e| SimError::Encode(e.to_string()))?;
+    Ok(KeyMaterialRequest {
+        protocol: Protocol::Mls10,
+        requesting_user: IdentifierUri::new(&requester_user),
+        target_user: IdentifierUri::new(target_user),
+        room_id: IdentifierUri::new(room_id),
+        acceptable_ciphersuites: acceptable_ciphersuites
+            .iter()
+            .map(|c| CipherSuite(*c))
+            .collect(),
+        required_capabilities: RequiredCapabilities::from_openmls(required)
+            .map_err(|e| SimError::Encode(e.to_string()))?,
+        requester_signature_key: SignaturePublicKey::from(client.signature_public_key()),
+        requester_credential: MlsCredential::from_bytes(&cred)
+            .map_err(|e| SimError::Encode(e.to_string()))?,
+        key_material_request_signature: Opaque::default(),
+    })
 }
 
 /// The `/update` request for a commit (protocol-06 §5.3 HandshakeBundle:
