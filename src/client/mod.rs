@@ -37,8 +37,7 @@ use openmls::prelude::{
     KeyPackage, KeyPackageNewError, LeafNodeIndex, LeafNodeParameters, LeaveGroupError,
     MergeCommitError, MergePendingCommitError, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
     MlsMessageBodyIn, MlsMessageOut, NewGroupError, ProcessMessageError, ProcessedMessageContent,
-    Proposal, ProposalError, ProtocolMessage, Sender, StageCommitError, StagedWelcome,
-    WelcomeError,
+    Proposal, ProposalError, ProtocolMessage, Sender, StageCommitError, WelcomeError,
 };
 use openmls::prelude::{Extension, Extensions};
 use openmls_basic_credential::SignatureKeyPair;
@@ -765,17 +764,46 @@ impl Client {
     }
 
     fn join_welcome_inner(
-        &self,
+        &mut self,
         welcome: openmls::prelude::Welcome,
         tree: Option<openmls::prelude::RatchetTreeIn>,
     ) -> Result<(Vec<u8>, MlsGroup), JoinError> {
-        let staged =
-            StagedWelcome::new_from_welcome(&self.provider, &join_config(), welcome, tree)?;
-        let gid = staged.group_context().group_id().as_slice().to_vec();
-        if self.groups.contains_key(&gid) {
+        let processed = openmls::prelude::ProcessedWelcome::new_from_welcome(
+            &self.provider,
+            &join_config(),
+            welcome,
+        )?;
+        let gid = processed
+            .unverified_group_info()
+            .group_id()
+            .as_slice()
+            .to_vec();
+        if self.groups.get(&gid).is_some_and(MlsGroup::is_active) {
             return Err(JoinError::AlreadyMember);
         }
-        Ok((gid, staged.into_group(&self.provider)?))
+        // A group this client was removed from is replaced by the new one; on
+        // failure the old one is put back (the caller restores the storage).
+        let old = self.groups.remove(&gid);
+        let result = (|| -> Result<MlsGroup, JoinError> {
+            if let Some(g) = &old {
+                let mut g = MlsGroup::load(self.provider.storage(), g.group_id())
+                    .map_err(|_| JoinError::Storage("loading the inactive group"))?
+                    .ok_or(JoinError::Storage("inactive group missing"))?;
+                g.delete(self.provider.storage())
+                    .map_err(|_| JoinError::Storage("deleting the inactive group"))?;
+            }
+            let staged = processed.into_staged_welcome(&self.provider, tree)?;
+            Ok(staged.into_group(&self.provider)?)
+        })();
+        match result {
+            Ok(group) => Ok((gid, group)),
+            Err(e) => {
+                if let Some(g) = old {
+                    self.groups.insert(gid, g);
+                }
+                Err(e)
+            }
+        }
     }
 
     fn storage_snapshot(&self) -> Result<StorageSnapshot, JoinError> {

@@ -776,6 +776,19 @@ impl Follower {
             }
             Ok(Accepted::Proposal(_)) => Vec::new(),
             Err(RoomError::WrongEpoch { message, current }) if message < current => Vec::new(),
+            // The hub sends nothing while this provider has no clients in the
+            // group (protocol-06 §5.5), so a copy can fall behind: re-fetch.
+            Err(RoomError::WrongEpoch { .. }) => {
+                r.copy = None;
+                if r.fetching {
+                    return Vec::new();
+                }
+                r.fetching = true;
+                vec![FollowerOutput::FetchRoomState {
+                    hub: r.hub.clone(),
+                    room_id: room_id.to_owned(),
+                }]
+            }
             Err(RoomError::DuplicateProposal) => Vec::new(),
             Err(e) => vec![FollowerOutput::Inconsistent {
                 room_id: room_id.to_owned(),

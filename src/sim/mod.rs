@@ -290,6 +290,8 @@ pub struct World {
     accepted: Vec<AcceptedMessage>,
     anomalies: Vec<String>,
     delivered_packets: u64,
+    dropped_packets: u64,
+    duplicated_packets: u64,
 }
 
 impl std::fmt::Debug for World {
@@ -336,6 +338,8 @@ impl World {
             accepted: Vec::new(),
             anomalies: Vec::new(),
             delivered_packets: 0,
+            dropped_packets: 0,
+            duplicated_packets: 0,
             config,
         }
     }
@@ -383,6 +387,16 @@ impl World {
     /// Notify packets delivered so far (including duplicates).
     pub fn delivered_packets(&self) -> u64 {
         self.delivered_packets
+    }
+
+    /// Packets the network lost so far.
+    pub fn dropped_packets(&self) -> u64 {
+        self.dropped_packets
+    }
+
+    /// Packets the network duplicated so far.
+    pub fn duplicated_packets(&self) -> u64 {
+        self.duplicated_packets
     }
 
     /// Anything that went wrong in the machinery (a follower copy refusing what
@@ -800,7 +814,11 @@ impl World {
         } else {
             self.network.remove(i)
         };
+        if keep_copy {
+            self.duplicated_packets += 1;
+        }
         if lost {
+            self.dropped_packets += 1;
             return true;
         }
         self.delivered_packets += 1;
