@@ -112,7 +112,7 @@ fn refusals_leave_the_store_unchanged() {
     let dave_user = user_uri("c.example", "dave");
     let alice_user = user_uri("a.example", "alice");
     let now = w.now_ms();
-    let mut check = |w: &mut World, target: &str, code: KeyMaterialUserCode| {
+    let check = |w: &mut World, target: &str, code: KeyMaterialUserCode| {
         let before = snap(w, "c.example");
         let r = ask(w, &alice, &room, target, &[SUITE], &profile_caps(), now);
         assert_eq!(r.user_status, code);

@@ -474,7 +474,8 @@ fn tampered_and_duplicate_proposals_name_their_proposal_ref() {
     let n = bad.len();
     bad[n - 40] ^= 1;
     let o = refused(&mut f, "invalidProposal", "mls.invalid", |f| {
-        f.w.send_proposals(&cathy, &room, &[bad.clone()]).unwrap()
+        f.w.send_proposals(&cathy, &room, std::slice::from_ref(&bad))
+            .unwrap()
     });
     assert_eq!(
         o.invalid_proposals,
@@ -483,7 +484,7 @@ fn tampered_and_duplicate_proposals_name_their_proposal_ref() {
     // The genuine one is queued under the ProposalRef we compute.
     assert!(f
         .w
-        .send_proposals(&cathy, &room, &[p.clone()])
+        .send_proposals(&cathy, &room, std::slice::from_ref(&p))
         .unwrap()
         .accepted());
     assert_eq!(
@@ -493,7 +494,8 @@ fn tampered_and_duplicate_proposals_name_their_proposal_ref() {
     f.w.run_until_quiescent().unwrap();
     // Sent again: a duplicate.
     let o = refused(&mut f, "invalidProposal", "hub.duplicate-proposal", |f| {
-        f.w.send_proposals(&cathy, &room, &[p.clone()]).unwrap()
+        f.w.send_proposals(&cathy, &room, std::slice::from_ref(&p))
+            .unwrap()
     });
     assert_eq!(
         o.invalid_proposals,

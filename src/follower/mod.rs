@@ -236,6 +236,16 @@ struct FollowerRoom {
     duplicates: u64,
 }
 
+/// A follower's view of one room: next expected sequence number, buffered
+/// sequence numbers, local members, and the copy's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowerRoomSnapshot {
+    next_seq: u64,
+    buffered: Vec<u64>,
+    local: BTreeSet<String>,
+    copy: Option<crate::room::RoomView>,
+}
+
 /// Everything observable about a follower, for before/after comparisons.
 #[derive(Debug, Clone, Serialize)]
 pub struct FollowerSnapshot {
@@ -243,15 +253,7 @@ pub struct FollowerSnapshot {
     served: BTreeMap<String, String>,
     consent: BTreeMap<String, ConsentList>,
     deleted: BTreeSet<String>,
-    rooms: BTreeMap<
-        String,
-        (
-            u64,
-            Vec<u64>,
-            BTreeSet<String>,
-            Option<crate::room::RoomView>,
-        ),
-    >,
+    rooms: BTreeMap<String, FollowerRoomSnapshot>,
 }
 
 /// The follower of one provider.
@@ -339,12 +341,12 @@ impl Follower {
                 .map(|(id, r)| {
                     (
                         id.clone(),
-                        (
-                            r.next_seq,
-                            r.buffer.keys().copied().collect(),
-                            r.local.clone(),
-                            r.copy.as_ref().and_then(|c| c.view().ok()),
-                        ),
+                        FollowerRoomSnapshot {
+                            next_seq: r.next_seq,
+                            buffered: r.buffer.keys().copied().collect(),
+                            local: r.local.clone(),
+                            copy: r.copy.as_ref().and_then(|c| c.view().ok()),
+                        },
                     )
                 })
                 .collect(),
@@ -706,7 +708,7 @@ impl Follower {
                             _ => None,
                         };
                         let refs: Vec<Vec<u8>> = mls_body(wire_format::WELCOME, &bytes)
-                            .and_then(|b| WelcomeRefs::parse(b))
+                            .and_then(WelcomeRefs::parse)
                             .unwrap_or_default();
                         let targets: BTreeSet<String> = refs
                             .iter()
