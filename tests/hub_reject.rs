@@ -610,3 +610,149 @@ fn group_info_refusals() {
     assert!(snapshot(&f) == before);
     assert!(f.w.client(&eve).unwrap().view(room.as_bytes()).is_none());
 }
+
+/// Refusals of the requests around the room: creation, the `/keyMaterial`
+/// relay and the follower's room-state fetch, driven on a bare [`Hub`].
+#[test]
+fn creation_relay_and_room_state_refusals() {
+    use mimi_ref::client::Client;
+    use mimi_ref::hub::{Hub, HubError, HubInput, HubOutput};
+    use mimi_ref::policy::BaseRoomPolicy;
+    use mimi_ref::room::mimi::{initial_dictionary, MimiLogic};
+    use mimi_ref::sim::key_material_request;
+    use mimi_ref::uri::{MimiUri, UriKind};
+    use openmls::prelude::RequiredCapabilitiesExtension;
+
+    let room = "mimi://a.example/r/bare";
+    let client = |p: &str, u: &str| {
+        Client::new(
+            MimiUri::new(UriKind::Client, p, &[u, "1"]).unwrap(),
+            Arc::new(MimiLogic),
+        )
+        .unwrap()
+    };
+    let mut alice = client("a.example", "alice");
+    let outsider = client("b.example", "zed");
+    let md = room_metadata(room, "bare", "").unwrap();
+    let dict = |user: &str| {
+        initial_dictionary(user, SUPER, &cooperative(), &BaseRoomPolicy::default(), &md)
+    };
+    let mut hub = Hub::new("a.example", 1000);
+    let create = |hub: &mut Hub, from: &str, gi: &mimi_ref::client::GroupInfoBundle| match hub
+        .handle(
+            1,
+            from,
+            HubInput::CreateRoom {
+                room_id: room.into(),
+                group_info: gi.group_info.clone(),
+                ratchet_tree: gi.ratchet_tree.clone(),
+            },
+        )
+        .as_slice()
+    {
+        [HubOutput::RoomCreated(r)] => r.clone(),
+        other => panic!("{other:?}"),
+    };
+    // The creator's user must be in the participant list it sets up.
+    alice
+        .create_group(room.as_bytes(), &dict(&user_uri("a.example", "somebody")))
+        .unwrap();
+    let gi = alice.group_info(room.as_bytes()).unwrap();
+    let err = create(&mut hub, "a.example", &gi).unwrap_err();
+    assert!(err.starts_with("policy.invalid-policy"), "{err}");
+    alice.forget_group(room.as_bytes()).unwrap();
+    alice
+        .create_group(room.as_bytes(), &dict(&user_uri("a.example", "alice")))
+        .unwrap();
+    let gi = alice.group_info(room.as_bytes()).unwrap();
+    // Only the hub's own provider creates rooms on it.
+    let err = create(&mut hub, "b.example", &gi).unwrap_err();
+    assert!(err.starts_with("hub.foreign-creator"), "{err}");
+    assert!(hub.room(room).is_none());
+    create(&mut hub, "a.example", &gi).unwrap();
+    let before = hub.snapshot(room).unwrap();
+    let err = create(&mut hub, "a.example", &gi).unwrap_err();
+    assert!(err.starts_with("hub.room-exists"), "{err}");
+
+    // /keyMaterial relay: unknown room, requester not a participant, wrong provider.
+    let caps = RequiredCapabilitiesExtension::new(&[], &[], &[]);
+    let relay = |hub: &mut Hub, from: &str, c: &Client, room_id: &str| {
+        let req = key_material_request(c, room_id, "mimi://c.example/u/dave", &[1], &caps).unwrap();
+        hub.handle(
+            2,
+            from,
+            HubInput::KeyMaterial {
+                body: mimi_ref::wire::encode(&req).unwrap(),
+            },
+        )
+    };
+    assert!(matches!(
+        relay(&mut hub, "a.example", &alice, "mimi://a.example/r/none").as_slice(),
+        [HubOutput::Refused(HubError::NoSuchRoom(_))]
+    ));
+    assert!(matches!(
+        relay(&mut hub, "b.example", &outsider, room).as_slice(),
+        [HubOutput::Refused(HubError::Policy(r))] if r.starts_with("hub.requester-not-participant")
+    ));
+    assert!(matches!(
+        relay(&mut hub, "b.example", &alice, room).as_slice(),
+        [HubOutput::Refused(HubError::Policy(r))] if r.starts_with("hub.requester-not-participant")
+    ));
+    // A relayed request is answered only by the provider it went to.
+    let id = match relay(&mut hub, "a.example", &alice, room).as_slice() {
+        [HubOutput::ForwardKeyMaterial { to, request_id, .. }] => {
+            assert_eq!(to, "c.example");
+            *request_id
+        }
+        other => panic!("{other:?}"),
+    };
+    let answer = |hub: &mut Hub, from: &str, id: u64| {
+        hub.handle(
+            3,
+            from,
+            HubInput::KeyMaterialAnswer {
+                request_id: id,
+                body: vec![0xff],
+            },
+        )
+    };
+    assert!(matches!(
+        answer(&mut hub, "b.example", id).as_slice(),
+        [HubOutput::Refused(HubError::UnknownRequest(_))]
+    ));
+    assert!(matches!(
+        answer(&mut hub, "c.example", id + 7).as_slice(),
+        [HubOutput::Refused(HubError::UnknownRequest(_))]
+    ));
+    assert!(matches!(
+        answer(&mut hub, "c.example", id).as_slice(),
+        [HubOutput::Refused(HubError::Decode(_))]
+    ));
+    // A provider without clients in the group gets no room state.
+    assert!(matches!(
+        hub.handle(
+            4,
+            "b.example",
+            HubInput::RoomState {
+                room_id: room.into()
+            }
+        )
+        .as_slice(),
+        [HubOutput::RoomState(None)]
+    ));
+    assert!(matches!(
+        hub.handle(
+            4,
+            "a.example",
+            HubInput::RoomState {
+                room_id: room.into()
+            }
+        )
+        .as_slice(),
+        [HubOutput::RoomState(Some(_))]
+    ));
+    assert!(
+        hub.snapshot(room).unwrap() == before,
+        "refusals changed the room"
+    );
+}

@@ -340,6 +340,7 @@ pub struct HubRoomSnapshot {
 struct PendingRelay {
     requester: String,
     target: String,
+    room_id: String,
 }
 
 /// The hub of one provider.
@@ -440,7 +441,7 @@ impl Hub {
             HubInput::SubmitMessage { room_id, body } => self.submit(now_ms, &room_id, &body),
             HubInput::KeyMaterial { body } => self.key_material(from, &body),
             HubInput::KeyMaterialAnswer { request_id, body } => {
-                self.key_material_answer(request_id, &body)
+                self.key_material_answer(from, request_id, &body)
             }
             HubInput::GroupInfo { room_id, body } => {
                 vec![HubOutput::GroupInfo(self.group_info(&room_id, &body))]
@@ -605,7 +606,6 @@ impl Hub {
                 };
                 blocked_check(&hr.room, &first)?;
                 let checkpoint = hr.room.checkpoint()?;
-                let pre_members = hr.room.members();
                 let info = match hr.room.process_handshake(&first, Some(&gi))? {
                     Accepted::Commit(info) => info,
                     Accepted::Proposal(_) => {
@@ -657,7 +657,6 @@ impl Hub {
                 for (_, identity) in &info.removed {
                     targets.extend(provider_of(identity));
                 }
-                let _ = pre_members;
                 let fanout = FanoutMessage {
                     timestamp: now_ms,
                     message: MlsMessage::from_bytes(&first)?,
@@ -785,8 +784,25 @@ impl Hub {
             Err(e) => return vec![HubOutput::Refused(e.into())],
         };
         let room_id = req.room_id.uri.as_str().unwrap_or_default().to_owned();
-        if !self.rooms.contains_key(&room_id) {
+        let Some(hr) = self.rooms.get(&room_id) else {
             return vec![HubOutput::Refused(HubError::NoSuchRoom(room_id))];
+        };
+        // The requester must be a listed participant of the room, asking
+        // through its own provider (protocol-06 §5.2: key material is fetched
+        // to add the target to this room).
+        let requester = req.requesting_user.uri.as_str().unwrap_or_default();
+        let listed = decode_participants(
+            hr.room
+                .dictionary()
+                .get(&PARTICIPANT_LIST)
+                .map(Vec::as_slice),
+        )
+        .map(|l| l.iter().any(|(u, _)| u == requester))
+        .unwrap_or(false);
+        if !listed || provider_of(requester.as_bytes()).as_deref() != Some(from) {
+            return vec![HubOutput::Refused(HubError::Policy(format!(
+                "hub.requester-not-participant: {requester} via {from}"
+            )))];
         }
         let Some(target) = provider_of(req.target_user.uri.0.as_slice()) else {
             return vec![HubOutput::Refused(HubError::UnknownSender(
@@ -800,9 +816,9 @@ impl Hub {
             PendingRelay {
                 requester: from.to_owned(),
                 target: target.clone(),
+                room_id,
             },
         );
-        let _ = room_id;
         vec![HubOutput::ForwardKeyMaterial {
             to: target,
             request_id: id,
@@ -810,23 +826,30 @@ impl Hub {
         }]
     }
 
-    fn key_material_answer(&mut self, request_id: u64, body: &[u8]) -> Vec<HubOutput> {
-        let Some(relay) = self.relays.remove(&request_id) else {
+    fn key_material_answer(&mut self, from: &str, request_id: u64, body: &[u8]) -> Vec<HubOutput> {
+        // Only the provider the request was relayed to may answer it.
+        if self
+            .relays
+            .get(&request_id)
+            .is_none_or(|r| r.target != from)
+        {
             return vec![HubOutput::Refused(HubError::UnknownRequest(request_id))];
-        };
+        }
         let resp: KeyMaterialResponse = match decode_exact(body) {
             Ok(r) => r,
             Err(e) => return vec![HubOutput::Refused(e.into())],
         };
-        // protocol-06 §5.2: remember where each KeyPackage came from. The room
-        // is the one named in the request; since a KeyPackageRef is unique, the
-        // route is recorded in every room this hub hosts that the answer is for.
-        for c in &resp.clients {
-            if let ClientKeyMaterialStatus::Success { key_package } = &c.status {
-                let wrapped = mls_wrap(wire_format::KEY_PACKAGE, key_package.as_bytes());
-                if let Ok(r) = key_package_ref(&wrapped) {
-                    for hr in self.rooms.values_mut() {
-                        hr.kp_routes.insert(r.clone(), relay.target.clone());
+        let Some(relay) = self.relays.remove(&request_id) else {
+            return vec![HubOutput::Refused(HubError::UnknownRequest(request_id))];
+        };
+        // protocol-06 §5.2: remember, for the room the request named, which
+        // provider each KeyPackage came from (Welcome routing, §5.3).
+        if let Some(hr) = self.rooms.get_mut(&relay.room_id) {
+            for c in &resp.clients {
+                if let ClientKeyMaterialStatus::Success { key_package } = &c.status {
+                    let wrapped = mls_wrap(wire_format::KEY_PACKAGE, key_package.as_bytes());
+                    if let Ok(r) = key_package_ref(&wrapped) {
+                        hr.kp_routes.insert(r, relay.target.clone());
                     }
                 }
             }
