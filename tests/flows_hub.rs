@@ -175,3 +175,62 @@ fn six_flows_in_order() {
 fn six_flows_under_chaos() {
     run_six_flows(NetMode::Chaos, 7);
 }
+
+/// Moderation through the hub: kick, ban (clients removed in the same commit),
+/// a banned user refused at `/groupInfo`, unban, and rejoin by external commit.
+#[test]
+fn kick_ban_unban_and_rejoin() {
+    let mut w = World::new(5, SimConfig::default());
+    let alice = w.add_client("a.example", "alice", "1").unwrap();
+    let bob = w.add_client("b.example", "bob", "1").unwrap();
+    let cathy = w.add_client("c.example", "cathy", "1").unwrap();
+    let (room, _) = w.create_room(&alice, "mod", &cooperative(), SUPER).unwrap();
+    for u in [user_uri("b.example", "bob"), user_uri("c.example", "cathy")] {
+        assert!(w.add_user(&alice, &room, &u, ORDINARY).unwrap().accepted());
+        step_ok(&mut w, &room);
+    }
+    let bob_user = user_uri("b.example", "bob");
+    let cathy_user = user_uri("c.example", "cathy");
+
+    // Kick (canKick): Cathy's client leaves the group, Cathy stays listed.
+    let o = w.kick(&alice, &room, &cathy).unwrap();
+    assert!(o.accepted(), "{o:?}");
+    step_ok(&mut w, &room);
+    let hub = w.hub_state(&room).unwrap();
+    assert!(!hub.members.contains(&cathy));
+    assert!(hub.participants.contains(&(cathy_user.clone(), ORDINARY)));
+    // Still listed with canAddOwnClient: Cathy's client may come back.
+    let o = w.external_join(&cathy, &room, ORDINARY).unwrap();
+    assert!(o.accepted(), "{o:?}");
+    step_ok(&mut w, &room);
+
+    // Ban (canBan): role 1 and Bob's client removed in the same commit.
+    let o = w.ban(&alice, &room, &bob_user).unwrap();
+    assert!(o.accepted(), "{o:?}");
+    step_ok(&mut w, &room);
+    let hub = w.hub_state(&room).unwrap();
+    assert!(hub
+        .participants
+        .contains(&(bob_user.clone(), admin_roles::BANNED)));
+    assert!(!hub.members.contains(&bob));
+    // A banned user cannot get the GroupInfo to rejoin.
+    let o = w.external_join(&bob, &room, ORDINARY).unwrap();
+    assert_eq!(o.code, "notAuthorized", "{o:?}");
+    assert!(
+        o.description.starts_with("policy.missing-capability"),
+        "{o:?}"
+    );
+
+    // Unban (canUnBan) back to ordinary, then Bob rejoins by external commit.
+    let o = w.unban(&alice, &room, &bob_user, ORDINARY).unwrap();
+    assert!(o.accepted(), "{o:?}");
+    step_ok(&mut w, &room);
+    let o = w.external_join(&bob, &room, ORDINARY).unwrap();
+    assert!(o.accepted(), "{o:?}");
+    step_ok(&mut w, &room);
+    assert!(w.hub_state(&room).unwrap().members.contains(&bob));
+    let o = w.send_message(&bob, &room, b"back again").unwrap();
+    assert!(o.accepted(), "{o:?}");
+    step_ok(&mut w, &room);
+    assert_all_decrypted(&w);
+}

@@ -341,6 +341,10 @@ fn users_being_removed_are_blocked_except_for_removals() {
         f.w.submit_message(&bob, &room, &msg, &bob_user, b"still here?", String::new())
             .unwrap()
     });
+    // … nor commits …
+    refused(&mut f, "notAllowed", "hub.sender-blocked", |f| {
+        f.w.update_metadata(&bob, &room, "bob commits").unwrap()
+    });
     // … nor proposals other than Remove / SelfRemove …
     let md = room_metadata(&room, "bob was here", "").unwrap();
     let p =

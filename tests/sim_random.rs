@@ -28,6 +28,24 @@ fn pick<'a, T>(rng: &mut SimRng, v: &'a [T]) -> Option<&'a T> {
 struct Stats {
     accepted: usize,
     refused: usize,
+    /// Accepted operations per kind (add, message, remove, leave, metadata, role, join).
+    by_kind: [usize; 7],
+}
+
+const KINDS: [&str; 7] = [
+    "add", "message", "remove", "leave", "metadata", "role", "join",
+];
+
+fn kind(op: u64) -> usize {
+    match op {
+        0 | 1 => 0,
+        2 | 3 => 1,
+        4 => 2,
+        5 => 3,
+        6 => 4,
+        7 => 5,
+        _ => 6,
+    }
 }
 
 fn run(seed: u64, net: NetMode, ops: usize) -> (World, String, Stats) {
@@ -51,6 +69,7 @@ fn run(seed: u64, net: NetMode, ops: usize) -> (World, String, Stats) {
     let mut stats = Stats {
         accepted: 0,
         refused: 0,
+        by_kind: [0; 7],
     };
     let mut devices = 1;
     for step in 0..ops {
@@ -108,7 +127,7 @@ fn run(seed: u64, net: NetMode, ops: usize) -> (World, String, Stats) {
             6 => w.update_metadata(&actor, &room, &format!("name {step}")),
             7 => match pick(&mut rng, &others).cloned() {
                 Some(u) => {
-                    let role = if rng.chance(500) { 3 } else { 2 };
+                    let role = [1, 2, 3][rng.below(3) as usize];
                     w.change_role(&actor, &room, &u, role)
                 }
                 None => continue,
@@ -131,7 +150,10 @@ fn run(seed: u64, net: NetMode, ops: usize) -> (World, String, Stats) {
             }
         };
         match result {
-            Ok(o) if o.accepted() => stats.accepted += 1,
+            Ok(o) if o.accepted() => {
+                stats.accepted += 1;
+                stats.by_kind[kind(op)] += 1;
+            }
             Ok(_) | Err(_) => stats.refused += 1,
         }
         w.run_until_quiescent().unwrap();
@@ -188,10 +210,14 @@ fn check_delivery(w: &World, seed: u64, net: NetMode) {
 
 #[test]
 fn random_workloads_converge_under_every_network_mode() {
+    let mut total = [0usize; 7];
     for (i, net) in NetMode::ALL.into_iter().enumerate() {
         for seed in [1u64, 2] {
             let seed = seed * 100 + i as u64;
             let (w, room, stats) = run(seed, net, 30);
+            for (t, n) in total.iter_mut().zip(stats.by_kind) {
+                *t += n;
+            }
             check_delivery(&w, seed, net);
             // Every follower with clients in the room converged to the hub.
             let hub = w.hub_state(&room).unwrap();
@@ -215,6 +241,10 @@ fn random_workloads_converge_under_every_network_mode() {
                 _ => {}
             }
         }
+    }
+    // The workload exercised every kind of operation successfully somewhere.
+    for (k, n) in KINDS.iter().zip(total) {
+        assert!(n > 0, "no accepted {k} in any run: {total:?}");
     }
 }
 

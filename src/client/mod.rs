@@ -862,9 +862,45 @@ impl Client {
             .extensions()
             .app_data_dictionary()
             .map(|e| e.dictionary().clone());
-        if self.groups.contains_key(&gid) {
+        if self.groups.get(&gid).is_some_and(MlsGroup::is_active) {
             return Err(JoinError::AlreadyMember);
         }
+        // A group this client was removed from is replaced by the new one; on
+        // failure storage and the old group are restored.
+        let snapshot = self.storage_snapshot()?;
+        let old = self.groups.remove(&gid);
+        let result = (|| {
+            if let Some(g) = &old {
+                let mut stored = MlsGroup::load(self.provider.storage(), g.group_id())
+                    .map_err(|_| JoinError::Storage("loading the inactive group"))?
+                    .ok_or(JoinError::Storage("inactive group missing"))?;
+                stored
+                    .delete(self.provider.storage())
+                    .map_err(|_| JoinError::Storage("deleting the inactive group"))?;
+            }
+            self.external_commit_inner(gid.clone(), vgi, tree, proposals, dict, app_data)
+        })();
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.restore_storage(snapshot)?;
+                if let Some(g) = old {
+                    self.groups.insert(gid, g);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn external_commit_inner(
+        &mut self,
+        gid: Vec<u8>,
+        vgi: openmls::messages::group_info::VerifiableGroupInfo,
+        tree: openmls::prelude::RatchetTreeIn,
+        proposals: Vec<openmls::prelude::PublicMessageIn>,
+        dict: Option<AppDataDictionary>,
+        app_data: &[(ComponentId, AppDataOp)],
+    ) -> Result<(Vec<u8>, CommitOutput), JoinError> {
         let mut builder = MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
             .with_proposals(proposals)
