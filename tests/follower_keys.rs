@@ -212,6 +212,32 @@ fn refusals_leave_the_store_unchanged() {
         KeyMaterialClientCode::KeyMaterialExhausted
     );
 
+    // A request altered after signing is refused outright.
+    let mut tampered = key_material_request(
+        w.client(&alice).unwrap(),
+        &room,
+        &dave_user,
+        &[SUITE],
+        &profile_caps(),
+    )
+    .unwrap();
+    tampered
+        .acceptable_ciphersuites
+        .push(mimi_ref::wire::mls::CipherSuite(3));
+    let before = snap(&w, "c.example");
+    let out = w.follower_mut("c.example").unwrap().handle(
+        now,
+        FollowerInput::KeyMaterial {
+            request_id: 9,
+            body: encode(&tampered).unwrap(),
+        },
+    );
+    assert!(matches!(
+        out.as_slice(),
+        [FollowerOutput::Refused(FollowerError::Auth(_))]
+    ));
+    assert!(snap(&w, "c.example") == before);
+
     // A deleted user.
     w.follower_mut("c.example").unwrap().handle(
         now,

@@ -620,6 +620,7 @@ fn group_info_refusals() {
 #[test]
 fn creation_relay_and_room_state_refusals() {
     use mimi_ref::client::Client;
+    use mimi_ref::hub::auth::AuthError;
     use mimi_ref::hub::{Hub, HubError, HubInput, HubOutput};
     use mimi_ref::policy::BaseRoomPolicy;
     use mimi_ref::room::mimi::{initial_dictionary, MimiLogic};
@@ -702,6 +703,55 @@ fn creation_relay_and_room_state_refusals() {
         relay(&mut hub, "b.example", &alice, room).as_slice(),
         [HubOutput::Refused(HubError::Policy(r))] if r.starts_with("hub.requester-not-participant")
     ));
+    // Request signatures (RFC 9420 SignWithLabel over the TBS) are checked:
+    // a request altered after signing, or naming another user than its credential's.
+    let mut tampered =
+        key_material_request(&alice, room, "mimi://c.example/u/dave", &[1], &caps).unwrap();
+    tampered.target_user = mimi_ref::wire::IdentifierUri::new("mimi://c.example/u/erin");
+    let out = hub.handle(
+        2,
+        "a.example",
+        HubInput::KeyMaterial {
+            body: mimi_ref::wire::encode(&tampered).unwrap(),
+        },
+    );
+    assert!(
+        matches!(
+            out.as_slice(),
+            [HubOutput::Refused(HubError::Auth(AuthError::BadSignature(
+                _
+            )))]
+        ),
+        "{out:?}"
+    );
+    let mut impostor =
+        key_material_request(&outsider, room, "mimi://c.example/u/dave", &[1], &caps).unwrap();
+    impostor.requesting_user = mimi_ref::wire::IdentifierUri::new(&user_uri("a.example", "alice"));
+    let tbs = mimi_ref::wire::encode(&impostor.tbs()).unwrap();
+    impostor.key_material_request_signature = mimi_ref::wire::Opaque::new(
+        outsider
+            .sign_with_label(
+                mimi_ref::wire::key_material::KEY_MATERIAL_REQUEST_TBS_LABEL,
+                &tbs,
+            )
+            .unwrap(),
+    );
+    let out = hub.handle(
+        2,
+        "a.example",
+        HubInput::KeyMaterial {
+            body: mimi_ref::wire::encode(&impostor).unwrap(),
+        },
+    );
+    assert!(
+        matches!(
+            out.as_slice(),
+            [HubOutput::Refused(HubError::Auth(
+                AuthError::UserMismatch { .. }
+            ))]
+        ),
+        "{out:?}"
+    );
     // A relayed request is answered only by the provider it went to.
     let id = match relay(&mut hub, "a.example", &alice, room).as_slice() {
         [HubOutput::ForwardKeyMaterial { to, request_id, .. }] => {
@@ -754,6 +804,49 @@ fn creation_relay_and_room_state_refusals() {
         )
         .as_slice(),
         [HubOutput::RoomState(Some(_))]
+    ));
+    // /groupInfo: the request signature is checked too.
+    let cred = alice.credential_bytes().unwrap();
+    let mut gi_req = mimi_ref::wire::GroupInfoRequest {
+        protocol: mimi_ref::wire::Protocol::Mls10,
+        cipher_suite: mimi_ref::wire::mls::CipherSuite(1),
+        requesting_signature_key: alice.signature_public_key().into(),
+        requesting_credential: mimi_ref::wire::mls::MlsCredential::from_bytes(&cred).unwrap(),
+        group_info_public_key: vec![0u8; 32].into(),
+        joining_code: None,
+        signature: Default::default(),
+    };
+    let tbs = mimi_ref::wire::encode(&gi_req.tbs()).unwrap();
+    gi_req.signature = mimi_ref::wire::Opaque::new(
+        alice
+            .sign_with_label(
+                mimi_ref::wire::group_info::GROUP_INFO_REQUEST_TBS_LABEL,
+                &tbs,
+            )
+            .unwrap(),
+    );
+    let ask = |hub: &mut Hub, req: &mimi_ref::wire::GroupInfoRequest| match hub
+        .handle(
+            5,
+            "a.example",
+            HubInput::GroupInfo {
+                room_id: room.into(),
+                body: mimi_ref::wire::encode(req).unwrap(),
+            },
+        )
+        .as_slice()
+    {
+        [HubOutput::GroupInfo(a)] => a.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(
+        ask(&mut hub, &gi_req),
+        mimi_ref::hub::GroupInfoAnswer::Success(_)
+    ));
+    gi_req.joining_code = Some(mimi_ref::wire::Opaque::new(b"sneaky".to_vec()));
+    assert!(matches!(
+        ask(&mut hub, &gi_req),
+        mimi_ref::hub::GroupInfoAnswer::NotAuthorized(r) if r.starts_with("auth.bad-signature")
     ));
     assert!(
         hub.snapshot(room).unwrap() == before,

@@ -233,6 +233,11 @@ pub enum ProcessError {
     Unsupported(&'static str),
 }
 
+/// Why a request could not be signed.
+#[derive(Debug, Error)]
+#[error("signing failed: {0}")]
+pub struct SignError(String);
+
 /// Why an application message could not be sent.
 #[derive(Debug, Error)]
 pub enum SendError {
@@ -434,6 +439,15 @@ impl Client {
     /// as `KeyMaterialRequest.requesterCredential` carry it (protocol-06 §5.2).
     pub fn credential_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
         self.credential.credential.tls_serialize_detached()
+    }
+
+    /// `SignWithLabel(label, content)` (RFC 9420 §5.1.2) with the client's
+    /// signature key, for the signed requests of protocol-06 §5.2 and §5.6.
+    pub fn sign_with_label(&self, label: &str, content: &[u8]) -> Result<Vec<u8>, SignError> {
+        use openmls_traits::signatures::Signer as _;
+        self.signer
+            .sign(&crate::room::profile::sign_content(label, content))
+            .map_err(|e| SignError(format!("{e:?}")))
     }
 
     /// The client's signature public key bytes.

@@ -209,6 +209,9 @@ pub enum FollowerError {
     /// The room URI is not a room URI.
     #[error("follower.not-a-room: {0}")]
     NotARoom(String),
+    /// A signed request failed verification.
+    #[error("{0}")]
+    Auth(#[from] crate::hub::auth::AuthError),
     /// The request cannot be relayed.
     #[error("follower.not-relayable: {0}")]
     NotRelayable(&'static str),
@@ -507,6 +510,7 @@ impl Follower {
         body: &[u8],
     ) -> Result<KeyMaterialResponse, FollowerError> {
         let req: KeyMaterialRequest = decode_exact(body)?;
+        crate::hub::auth::verify_key_material_request(&req)?;
         let target = req.target_user.uri.as_str().unwrap_or_default().to_owned();
         let requester = req
             .requesting_user

@@ -32,6 +32,7 @@
 //!
 //! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
 
+pub mod auth;
 pub mod peek;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,7 +45,7 @@ use crate::policy::{self, Actor, Change, MessageAction};
 use crate::room::mimi::{
     actor_of, decode_participants, policy_state, user_of_client, MimiLogic, PARTICIPANT_LIST,
 };
-use crate::room::profile::{credential_identity, key_package_ref};
+use crate::room::profile::key_package_ref;
 use crate::room::{
     Accepted, AppDataOp, BootstrapError, ProposalKind, PublicRoom, RoomError, RoomView,
 };
@@ -243,6 +244,9 @@ pub enum HubError {
     /// Room policy refused (rule id first).
     #[error("{0}")]
     Policy(String),
+    /// A signed request failed verification.
+    #[error("{0}")]
+    Auth(#[from] auth::AuthError),
     /// No pending `/keyMaterial` relay with this id.
     #[error("hub.unknown-request: {0}")]
     UnknownRequest(u64),
@@ -783,6 +787,9 @@ impl Hub {
             Ok(r) => r,
             Err(e) => return vec![HubOutput::Refused(e.into())],
         };
+        if let Err(e) = auth::verify_key_material_request(&req) {
+            return vec![HubOutput::Refused(e.into())];
+        }
         let room_id = req.room_id.uri.as_str().unwrap_or_default().to_owned();
         let Some(hr) = self.rooms.get(&room_id) else {
             return vec![HubOutput::Refused(HubError::NoSuchRoom(room_id))];
@@ -868,9 +875,9 @@ impl Hub {
             Ok(r) => r,
             Err(e) => return GroupInfoAnswer::NotAuthorized(format!("hub.decode: {e}")),
         };
-        let identity = match req.requesting_credential.parse() {
-            Ok(c) => credential_identity(&c),
-            Err(e) => return GroupInfoAnswer::NotAuthorized(format!("hub.decode: credential {e}")),
+        let identity = match auth::verify_group_info_request(&req) {
+            Ok(identity) => identity,
+            Err(e) => return GroupInfoAnswer::NotAuthorized(e.to_string()),
         };
         if let Err(rule) = may_join(&hr.room, &identity) {
             return GroupInfoAnswer::NotAuthorized(rule);

@@ -42,6 +42,8 @@ use crate::room::mimi::{
 use crate::room::{AppDataOp, ComponentId, PublicRoom};
 use crate::uri::MimiUri;
 use crate::wire::common::{encode, IdentifierUri, Opaque};
+use crate::wire::group_info::GROUP_INFO_REQUEST_TBS_LABEL;
+use crate::wire::key_material::KEY_MATERIAL_REQUEST_TBS_LABEL;
 use crate::wire::mls::{
     CipherSuite, HpkePublicKey, MlsCredential, MlsGroupInfo, MlsMessage, MlsRatchetTree,
     MlsWelcome, RequiredCapabilities, SignaturePublicKey,
@@ -1239,7 +1241,7 @@ impl World {
             .client
             .credential_bytes()
             .map_err(|e| SimError::Encode(e.to_string()))?;
-        let req = GroupInfoRequest {
+        let mut req = GroupInfoRequest {
             protocol: Protocol::Mls10,
             cipher_suite: CipherSuite(u16::from(crate::room::profile::CIPHERSUITE)),
             requesting_signature_key: SignaturePublicKey::from(sc.client.signature_public_key()),
@@ -1249,6 +1251,12 @@ impl World {
             joining_code: None,
             signature: Opaque::default(),
         };
+        let tbs = encode(&req.tbs()).map_err(|e| SimError::Encode(e.to_string()))?;
+        req.signature = Opaque::new(
+            sc.client
+                .sign_with_label(GROUP_INFO_REQUEST_TBS_LABEL, &tbs)
+                .map_err(|e| SimError::Client(e.to_string()))?,
+        );
         let body = encode(&req).map_err(|e| SimError::Encode(e.to_string()))?;
         let out = self.relay(
             client,
@@ -1477,8 +1485,7 @@ impl World {
 }
 
 /// A `KeyMaterialRequest` (protocol-06 §5.2) from `client` for `target_user`'s
-/// KeyPackages, to add them to `room_id`. The request is not signed (see
-/// `spec/deviations.md`).
+/// KeyPackages, to add them to `room_id`, signed with the client's key.
 pub fn key_material_request(
     client: &Client,
     room_id: &str,
@@ -1491,7 +1498,7 @@ pub fn key_material_request(
     let cred = client
         .credential_bytes()
         .map_err(|e| SimError::Encode(e.to_string()))?;
-    Ok(KeyMaterialRequest {
+    let mut req = KeyMaterialRequest {
         protocol: Protocol::Mls10,
         requesting_user: IdentifierUri::new(&requester_user),
         target_user: IdentifierUri::new(target_user),
@@ -1506,7 +1513,13 @@ pub fn key_material_request(
         requester_credential: MlsCredential::from_bytes(&cred)
             .map_err(|e| SimError::Encode(e.to_string()))?,
         key_material_request_signature: Opaque::default(),
-    })
+    };
+    let tbs = encode(&req.tbs()).map_err(|e| SimError::Encode(e.to_string()))?;
+    let sig = client
+        .sign_with_label(KEY_MATERIAL_REQUEST_TBS_LABEL, &tbs)
+        .map_err(|e| SimError::Client(e.to_string()))?;
+    req.key_material_request_signature = Opaque::new(sig);
+    Ok(req)
 }
 
 /// The `/update` request for a commit (protocol-06 §5.3 HandshakeBundle:
