@@ -405,6 +405,32 @@ fn notify_is_ordered_and_deduplicated() {
     ));
     assert_eq!(follower.snapshot(), before);
     assert_eq!(follower.duplicates(room), 1);
+    // A notify from a provider that does not host the room, or far beyond the
+    // window, is refused unacknowledged and changes nothing.
+    let out = follower.handle(
+        4,
+        FollowerInput::Notify {
+            hub: "b.example".into(),
+            room_id: room.into(),
+            seq: 2,
+            body: notifies[0].1.clone(),
+        },
+    );
+    assert!(matches!(
+        out.as_slice(),
+        [FollowerOutput::Refused(FollowerError::WrongHub { .. })]
+    ));
+    let out = follower.handle(
+        4,
+        notify(2 + mimi_ref::follower::NOTIFY_WINDOW + 1, &notifies[0].1),
+    );
+    assert!(matches!(
+        out.as_slice(),
+        [FollowerOutput::Refused(
+            FollowerError::SequenceWindow { .. }
+        )]
+    ));
+    assert_eq!(follower.snapshot(), before);
 
     // Acknowledgements clear the hub's outbox; unacknowledged notifies are re-sent.
     hub.handle(

@@ -49,6 +49,10 @@ use crate::wire::{
     WireError,
 };
 
+/// How far ahead of the next expected sequence number a `/notify` may be
+/// buffered; beyond it the notify is refused unacknowledged (the hub re-sends).
+pub const NOTIFY_WINDOW: u64 = 4096;
+
 /// Who may fetch a user's KeyPackages (protocol-06 §5.2 consent, modeled as an
 /// allow-list): requester user URI → the rooms allowed (`None`: any room).
 pub type ConsentList = BTreeMap<String, Option<BTreeSet<String>>>;
@@ -212,6 +216,24 @@ pub enum FollowerError {
     /// A signed request failed verification.
     #[error("{0}")]
     Auth(#[from] crate::hub::auth::AuthError),
+    /// A `/notify` for a room hosted elsewhere than the sending hub.
+    #[error("follower.wrong-hub: {hub} does not host {room_id}")]
+    WrongHub {
+        /// The sender.
+        hub: String,
+        /// The room.
+        room_id: String,
+    },
+    /// A `/notify` sequence number too far ahead of the next expected one.
+    #[error("follower.sequence-window: notify {seq} is more than {window} ahead of {next}")]
+    SequenceWindow {
+        /// The notify's sequence number.
+        seq: u64,
+        /// The next expected one.
+        next: u64,
+        /// The window.
+        window: u64,
+    },
     /// The request cannot be relayed.
     #[error("follower.not-relayable: {0}")]
     NotRelayable(&'static str),
@@ -616,6 +638,21 @@ impl Follower {
     }
 
     fn notify(&mut self, hub: &str, room_id: &str, seq: u64, body: Vec<u8>) -> Vec<FollowerOutput> {
+        // Only a room's own hub fans it out (protocol-06 §5.5).
+        if domain_of(room_id).as_deref() != Some(hub) {
+            return vec![FollowerOutput::Refused(FollowerError::WrongHub {
+                hub: hub.to_owned(),
+                room_id: room_id.to_owned(),
+            })];
+        }
+        let next = self.rooms.get(room_id).map_or(0, |r| r.next_seq);
+        if seq > next.saturating_add(NOTIFY_WINDOW) {
+            return vec![FollowerOutput::Refused(FollowerError::SequenceWindow {
+                seq,
+                next,
+                window: NOTIFY_WINDOW,
+            })];
+        }
         let mut out = vec![FollowerOutput::Ack {
             hub: hub.to_owned(),
             room_id: room_id.to_owned(),

@@ -570,7 +570,7 @@ impl Hub {
                 let checkpoint = hr.room.checkpoint()?;
                 let mut accepted = Vec::new();
                 for m in &all {
-                    let r = peek::proposal_ref(m).unwrap_or_default();
+                    let r = peek::proposal_ref(m);
                     let step = blocked_check(&hr.room, m)
                         .and_then(|()| hr.room.process_handshake(m, None).map_err(HubError::from));
                     match step {
@@ -581,7 +581,7 @@ impl Hub {
                         }
                         Err(e) => {
                             hr.room.rollback(checkpoint)?;
-                            refs.push(r);
+                            refs.extend(r);
                             return Err(e);
                         }
                     }
