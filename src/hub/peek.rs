@@ -174,3 +174,52 @@ pub fn mls_body(wire_format: u16, mls_message: &[u8]) -> Option<&[u8]> {
     (head[..2] == 1u16.to_be_bytes() && head[2..] == wire_format.to_be_bytes())
         .then(|| &mls_message[4..])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn wrap_and_body_round_trip() {
+        let w = mls_wrap(wire_format::WELCOME, b"abc");
+        assert_eq!(w, vec![0, 1, 0, 3, b'a', b'b', b'c']);
+        assert_eq!(mls_body(wire_format::WELCOME, &w), Some(&b"abc"[..]));
+        assert_eq!(mls_body(wire_format::GROUP_INFO, &w), None);
+        assert_eq!(mls_body(wire_format::WELCOME, &[0, 1]), None);
+    }
+
+    #[test]
+    fn header_of_a_member_proposal() {
+        // version, public_message, group_id "g", epoch 7, member leaf 2, empty aad,
+        // content type proposal, proposal type remove (3).
+        let mut m = vec![0, 1, 0, 1, 1, b'g'];
+        m.extend_from_slice(&7u64.to_be_bytes());
+        m.push(1);
+        m.extend_from_slice(&2u32.to_be_bytes());
+        m.extend_from_slice(&[0, 2, 0, 3]);
+        let h = public_header(&m).unwrap();
+        assert_eq!(
+            h,
+            Header {
+                epoch: 7,
+                member_leaf: Some(2),
+                sender_type: 1,
+                content_type: 2,
+                proposal_type: Some(3),
+            }
+        );
+        // Too short for a membership tag: no ProposalRef.
+        assert_eq!(proposal_ref(&m), None);
+        m.extend_from_slice(&[0u8; 33]);
+        assert_eq!(proposal_ref(&m).map(|r| r.len()), Some(32));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = public_header(&bytes);
+            let _ = proposal_ref(&bytes);
+        }
+    }
+}

@@ -572,6 +572,12 @@ impl World {
         Ok((room_id, outcome))
     }
 
+    /// Send any request from a local client through its follower to the hub
+    /// and return the hub's responses (fanout goes onto the network).
+    pub fn request(&mut self, client: &str, room_id: &str, request: HubInput) -> Vec<HubOutput> {
+        self.relay(client, room_id, request)
+    }
+
     /// Send a request from a local client through its follower to the hub and
     /// return the hub's outputs for the client (responses), after routing every
     /// other output (fanout) onto the network.
