@@ -449,3 +449,35 @@ fn notify_is_ordered_and_deduplicated() {
         [HubOutput::Notify { seq: 1, .. }]
     ));
 }
+
+/// Arbitrary `/notify` bodies and `/keyMaterial` requests never panic the
+/// follower; an undecodable fanout is reported, not delivered.
+#[test]
+fn garbage_notifies_and_requests_never_panic() {
+    let mut f = Follower::new("b.example");
+    let mut rng = mimi_ref::sim::SimRng::new(5);
+    for seq in 0..200u64 {
+        let body: Vec<u8> = (0..rng.below(200)).map(|_| rng.next_u64() as u8).collect();
+        let out = f.handle(
+            1,
+            FollowerInput::Notify {
+                hub: "a.example".into(),
+                room_id: "mimi://a.example/r/x".into(),
+                seq,
+                body: body.clone(),
+            },
+        );
+        assert!(matches!(out.first(), Some(FollowerOutput::Ack { .. })));
+        assert!(!out
+            .iter()
+            .any(|o| matches!(o, FollowerOutput::Deliver { .. })));
+        let out = f.handle(
+            1,
+            FollowerInput::KeyMaterial {
+                request_id: seq,
+                body,
+            },
+        );
+        assert!(matches!(out.as_slice(), [FollowerOutput::Refused(_)]));
+    }
+}
