@@ -14,8 +14,11 @@
 
 pub mod client;
 pub mod content;
+pub mod follower;
 pub mod http;
+pub mod hub;
 pub mod policy;
 pub mod room;
+pub mod sim;
 pub mod uri;
 pub mod wire;

@@ -33,6 +33,8 @@ enum Command {
     Certs(cli::certs::CertsArgs),
     /// Run one provider over mutually authenticated HTTPS (INTERIM core: /notify only, see --help).
     Serve(cli::serve::ServeArgs),
+    /// Re-run the proof obligations in proofs/ and record their results.
+    Prove(cli::prove::ProveArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +46,6 @@ fn main() -> ExitCode {
         Command::Spec(args) => cli::spec::run(&args),
         Command::Certs(args) => cli::certs::run(&args),
         Command::Serve(args) => cli::serve::run(&args),
+        Command::Prove(args) => cli::prove::run(&args),
     }
 }

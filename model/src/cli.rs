@@ -61,6 +61,10 @@ pub struct CheckArgs {
     /// Time limit in seconds (default: none for bfs/dfs, 10 for simulation).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// Symmetry reduction over interchangeable clients of one user (stateright applies it
+    /// with --strategy dfs or simulation; bfs ignores it).
+    #[arg(long)]
+    pub symmetry: bool,
     /// List properties and exit.
     #[arg(long)]
     pub list_properties: bool,
@@ -231,6 +235,23 @@ pub fn check(
     timeout: Option<Duration>,
     progress: bool,
 ) -> Result<CheckReport, CliError> {
+    check_with(
+        cfg, selected, strategy, seed, threads, timeout, progress, false,
+    )
+}
+
+/// [`check`] with the symmetry switch (applied by the dfs and simulation strategies).
+#[allow(clippy::too_many_arguments)]
+pub fn check_with(
+    cfg: Config,
+    selected: &[String],
+    strategy: Strategy,
+    seed: u64,
+    threads: usize,
+    timeout: Option<Duration>,
+    progress: bool,
+    symmetry: bool,
+) -> Result<CheckReport, CliError> {
     for p in selected {
         if !applies(&cfg, p) {
             return Err(CliError::Property(p.clone()));
@@ -259,6 +280,9 @@ pub fn check(
     });
     if let Some(t) = timeout {
         b = b.timeout(t);
+    }
+    if symmetry {
+        b = b.symmetry_fn(crate::model::representative);
     }
     let (states, unique, depth, disc, exhaustive) = match strategy {
         Strategy::Bfs => run(b.spawn_bfs(), start, progress, timeout),
@@ -295,7 +319,7 @@ pub fn check(
         };
         let lines = match (kind, found) {
             (Kind::Sometimes, _) | (_, None) => Vec::new(),
-            (_, Some(actions)) => chart(&model, &actions),
+            (_, Some(actions)) => chart(&model, &shortest_prefix(&model, p, &actions)),
         };
         let mm = if lines.is_empty() {
             String::new()
@@ -322,6 +346,26 @@ pub fn check(
         seconds,
         exhaustive,
     })
+}
+
+/// Cuts a counterexample path right after the first state that violates `p` (ghost
+/// violation bits persist, so a discovered path may run past the violating step).
+fn shortest_prefix(
+    m: &MimiModel,
+    p: &stateright::Property<MimiModel>,
+    actions: &[crate::state::Action],
+) -> Vec<crate::state::Action> {
+    let mut s = m.init_states().remove(0);
+    for (i, a) in actions.iter().enumerate() {
+        match m.next_state(&s, a.clone()) {
+            Some(n) => s = n,
+            None => return actions.to_vec(),
+        }
+        if !(p.condition)(m, &s) {
+            return actions[..=i].to_vec();
+        }
+    }
+    actions.to_vec()
 }
 
 type Disc = Vec<(&'static str, Vec<crate::state::Action>)>;
@@ -396,10 +440,16 @@ fn print_lists(args: &CheckArgs, out: &mut impl Write) -> std::io::Result<()> {
     }
     if args.list_mutations {
         for (_, i) in mutation_catalogue() {
+            let v: Vec<String> = i.variants.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let with = if v.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", v.join(","))
+            };
             writeln!(
                 out,
-                "{:<34} {} -> {} on `{}` ({})",
-                i.name, i.description, i.property, i.config, i.section
+                "{:<34} {} -> {} on `{}`{} ({})",
+                i.name, i.description, i.property, i.config, with, i.section
             )?;
         }
     }
@@ -515,7 +565,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let report = match check(
+    let report = match check_with(
         cfg,
         &args.properties,
         args.strategy,
@@ -523,6 +573,7 @@ pub fn run_check(args: &CheckArgs) -> ExitCode {
         threads,
         args.timeout.map(Duration::from_secs),
         true,
+        args.symmetry,
     ) {
         Ok(r) => r,
         Err(e) => {

@@ -100,14 +100,13 @@ impl MimiModel {
                         .iter()
                         .any(|k| cfg.client_user[usize::from(k.client)] == t);
                     if ops.add && rt == 0 && held {
-                        for r in [MEMBER, ADMIN] {
+                        for r in cfg.raw.add_roles.iter().copied() {
                             if has(policy::ADD_PARTICIPANT) && arc(0, r) {
                                 push(COp::Add(t, r));
                             }
                         }
                         if mal {
                             push(COp::MlsOnlyAdd(t));
-                            push(COp::DoubleTouch(t));
                             push(COp::RolesWithAdd(t));
                         }
                     }
@@ -127,6 +126,9 @@ impl MimiModel {
                     if mal && ops.remove && active {
                         push(COp::ListOnlyRemove(t));
                     }
+                    if mal && ops.remove {
+                        push(COp::DoubleTouch(t));
+                    }
                     if ops.ban && rt != BANNED && has(policy::BAN) && arc(rt, BANNED) {
                         push(COp::Ban(t));
                     }
@@ -137,14 +139,26 @@ impl MimiModel {
                             }
                         }
                     }
-                    if ops.kick && active && has(policy::KICK) {
-                        push(COp::Kick(t));
+                    if ops.kick && has(policy::KICK) {
+                        for x in cfg.clients_of(t) {
+                            if v.members.contains(&x) {
+                                push(COp::Kick(x));
+                            }
+                        }
                     }
                     if ops.set_role && rt != BANNED {
                         for r in [MEMBER, ADMIN] {
                             if r != rt && has(policy::CHANGE_USER_ROLE) && arc(rt, r) {
                                 push(COp::SetRole(t, r));
                             }
+                        }
+                    }
+                }
+                if ops.kick && has(policy::REMOVE_OWN_CLIENT) {
+                    // remove one of the own other clients (canRemoveOwnClient, §8.1.2)
+                    for x in cfg.clients_of(u) {
+                        if x != c && v.members.contains(&x) {
+                            push(COp::Kick(x));
                         }
                     }
                 }
@@ -267,7 +281,7 @@ impl MimiModel {
                     role: r,
                 }],
             ),
-            COp::Kick(t) => (Label::Kick, clients_in(t)),
+            COp::Kick(x) => (Label::Kick, vec![Op::MlsRemove { client: x }]),
             COp::SetRole(t, r) => (
                 Label::SetRole,
                 vec![Op::PlSetRole {
@@ -304,17 +318,16 @@ impl MimiModel {
                 Label::Forged,
                 [
                     vec![
-                        Op::PlAdd {
-                            user: t,
-                            role: MEMBER,
-                        },
-                        Op::PlSetRole {
-                            target: Target2::user(t),
+                        Op::PlRemove {
+                            target: tgt(t),
                             intended: t,
-                            role: ADMIN,
+                        },
+                        Op::PlRemove {
+                            target: tgt(t),
+                            intended: t,
                         },
                     ],
-                    adds(t),
+                    clients_in(t),
                 ]
                 .concat(),
             ),
@@ -411,7 +424,7 @@ impl MimiModel {
             ops.push(Op::PlAdd { user: u, role: r });
         }
         let real = cfg.raw.mode == crate::config::RoomMode::Mmr
-            && (cfg.mutated(Mutation::MmrRealCredentials) || cfg.is_malicious(c));
+            && cfg.mutated(Mutation::MmrRealCredentials);
         Some(Commit {
             committer: c,
             epoch: e,
@@ -467,13 +480,5 @@ impl MimiModel {
             self.learn(s, p, fu);
         }
         self.learn(s, tgt_p, fu);
-    }
-}
-
-/// Helper for building user-addressed targets in forged commits.
-struct Target2;
-impl Target2 {
-    fn user(u: u8) -> crate::state::Target {
-        crate::state::Target::User(u)
     }
 }

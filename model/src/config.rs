@@ -121,6 +121,13 @@ pub struct RawConfig {
     /// Whether the preauth list starts as the alternative list (1) or empty (0).
     #[serde(default)]
     pub initial_preauth: u8,
+    /// Roles table the room starts with: 0 = cooperative, 1 = locked (members cannot add,
+    /// remove or send).
+    #[serde(default)]
+    pub initial_roles: u8,
+    /// Roles a client may give a user it adds (subset of 2 = member, 3 = admin).
+    #[serde(default = "add_roles")]
+    pub add_roles: Vec<u8>,
     /// Role 0 holds canOpenJoin (open room) when true.
     #[serde(default)]
     pub open_join: bool,
@@ -140,6 +147,9 @@ pub struct RawConfig {
 
 fn one() -> u8 {
     1
+}
+fn add_roles() -> Vec<u8> {
+    vec![2, 3]
 }
 fn two() -> u8 {
     2
@@ -315,9 +325,20 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("small", include_str!("../configs/small.toml")),
     ("default", include_str!("../configs/default.toml")),
     ("mmr", include_str!("../configs/mmr.toml")),
+    ("mmr-honest", include_str!("../configs/mmr-honest.toml")),
     ("semi-private", include_str!("../configs/semi-private.toml")),
+    (
+        "semi-private-local",
+        include_str!("../configs/semi-private-local.toml"),
+    ),
+    ("leave-join", include_str!("../configs/leave-join.toml")),
     ("faults", include_str!("../configs/faults.toml")),
+    (
+        "faults-restart",
+        include_str!("../configs/faults-restart.toml"),
+    ),
     ("adversarial", include_str!("../configs/adversarial.toml")),
+    ("equivocation", include_str!("../configs/equivocation.toml")),
 ];
 
 impl Config {
@@ -415,6 +436,15 @@ impl Config {
                 ));
             }
             preauth.push((u, p.role));
+        }
+        if raw.initial_roles > 1 {
+            return Err(inv("initial_roles", "must be 0 or 1".into()));
+        }
+        if raw.add_roles.iter().any(|r| *r < 2 || *r > 3) {
+            return Err(inv(
+                "add_roles",
+                "roles must be 2 (member) or 3 (admin)".into(),
+            ));
         }
         if raw.initial_preauth > 1 {
             return Err(inv("initial_preauth", "must be 0 or 1".into()));

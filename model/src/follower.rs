@@ -85,9 +85,24 @@ impl MimiModel {
                 if to != 0 {
                     self.learn_handshake(s, to, &Handshake::Commit(commit.clone()), false);
                 }
-                let Some(v) = s.prov[usize::from(to)].view.clone() else {
-                    return;
-                };
+                let mut v = s.prov[usize::from(to)].view.clone();
+                if commit.external
+                    && cfg.client_provider(commit.committer) == to
+                    && v.as_ref().is_none_or(|v| v.epoch != commit.epoch)
+                {
+                    // the joiner's client starts from the GroupInfo it obtained (§5.6)
+                    v = s
+                        .hub
+                        .history
+                        .get(usize::from(commit.epoch))
+                        .map(|(room, members)| View {
+                            epoch: commit.epoch,
+                            room: room.clone(),
+                            members: members.clone(),
+                            pending: vec![],
+                        });
+                }
+                let Some(v) = v else { return };
                 if commit.epoch != v.epoch {
                     return; // stale
                 }
@@ -200,6 +215,10 @@ impl MimiModel {
                         properties::violate(s, V::FrankSender);
                     }
                     let u = cfg.client_user[usize::from(c)];
+                    if to == 0 && s.hub.blocked.contains(&u) {
+                        // the hub withholds local delivery to users it saw removed (§5.3)
+                        continue;
+                    }
                     if !msg.members_at_accept.contains(&c) {
                         properties::violate(s, V::RemovedNoAppMsg);
                     }

@@ -32,6 +32,7 @@ impl MimiModel {
 
     /// Authorizes one participant-list/policy op of `actor` (None = the hub) against
     /// `pre` (room-policy-03 §8, digest A.10). `commit_ops` is the whole op list.
+    #[allow(clippy::too_many_arguments)]
     fn authorize_op(
         &self,
         pre: &RoomState,
@@ -517,7 +518,9 @@ impl MimiModel {
         let mut stapled = Vec::new();
         if cm.external {
             for p in old_pending.iter() {
-                if p.sender.is_none() || cfg.variants.regenerate_all {
+                if p.sender.is_none()
+                    || (cfg.variants.regenerate_all && !self.mut_(M::HubDropsInvalidatedProposals))
+                {
                     // the hub re-issues the change as its own external proposal
                     let ops: Vec<Op> = p
                         .ops
@@ -704,6 +707,7 @@ impl MimiModel {
             return;
         }
         if cfg.variants.freeze_app_while_removal_pending
+            && !self.mut_(M::HubIgnoresPendingRemoval)
             && s.hub
                 .pending
                 .iter()

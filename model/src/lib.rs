@@ -13,6 +13,7 @@
 //! * [`model`], `client.rs`, `hub.rs`, `follower.rs`: transitions, each citing its draft section.
 //! * [`properties`]: named `P-…` properties and their catalogue.
 //! * [`variants`], [`mutations`]: spec variants and mutation witnesses.
+//! * [`symmetry`]: symmetry reduction over interchangeable clients of one user.
 //! * [`msc`]: counterexample → message-sequence chart (text and Mermaid).
 //! * [`cli`], [`explorer`]: the `check` and `explore` entry points.
 //!
@@ -32,6 +33,7 @@ pub mod ops;
 pub mod policy;
 pub mod properties;
 pub mod state;
+pub mod symmetry;
 pub mod variants;
 
 pub use model::MimiModel;

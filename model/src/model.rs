@@ -36,6 +36,15 @@ impl MimiModel {
         }
     }
 
+    /// Groups of interchangeable clients: the clients of each user other than the room
+    /// creator (whose first client creates the room).
+    pub fn symmetry_groups(&self) -> Vec<Vec<u8>> {
+        (1..self.cfg.n_users() as u8)
+            .map(|u| self.cfg.clients_of(u).collect::<Vec<_>>())
+            .filter(|g| g.len() > 1)
+            .collect()
+    }
+
     /// Sends a message: appended (ordered) or inserted in sorted position (unordered,
     /// a canonical multiset).
     pub fn send(&self, s: &mut State, m: Msg) {
@@ -87,7 +96,10 @@ impl MimiModel {
                 });
                 if !in_flight {
                     out.push(Action::Retry(k, false));
-                    out.push(Action::Retry(k, true));
+                    if n.tag == 0 {
+                        // a retry may re-batch the body once (bounded)
+                        out.push(Action::Retry(k, true));
+                    }
                 }
             }
         }
@@ -102,8 +114,9 @@ impl MimiModel {
                 }
             }
             if let Msg::Notify { .. } = m {
-                // bounded duplication: at most two copies in flight
+                // bounded duplication: at most two copies in flight, two duplications per run
                 if net.duplicate_notify
+                    && s.count.dups < 2
                     && s.net.iter().filter(|x| *x == m).count() < 2
                     && (i == 0 || s.net[i - 1] != *m)
                 {
@@ -119,6 +132,11 @@ impl MimiModel {
             }
         }
     }
+}
+
+/// The representative of a state's symmetry class (for `CheckerBuilder::symmetry_fn`).
+pub fn representative(s: &State) -> State {
+    crate::symmetry::representative(s, &s.sym.perms, s.sym.unordered)
 }
 
 impl Model for MimiModel {
@@ -140,6 +158,10 @@ impl Model for MimiModel {
             clients,
             net: Vec::new(),
             know: vec![BTreeSet::new(); cfg.n_providers()],
+            sym: std::sync::Arc::new(crate::state::SymInfo {
+                perms: crate::symmetry::permutations(cfg.n_clients(), &self.symmetry_groups()),
+                unordered: cfg.raw.network.ordering == Ordering::Unordered,
+            }),
             ..State::default()
         }]
     }
@@ -177,7 +199,7 @@ impl Model for MimiModel {
                 // protocol-06 §3.1: the creator's client creates room and group locally.
                 let room = RoomState {
                     participants: vec![(0, crate::policy::ADMIN)],
-                    roles: 0,
+                    roles: self.cfg.raw.initial_roles,
                     preauth: self.cfg.raw.initial_preauth,
                     base: 0,
                     meta: 0,
@@ -280,6 +302,7 @@ impl Model for MimiModel {
             }
             Action::Duplicate(i) => {
                 let m = s.net[i].clone();
+                s.count.dups += 1;
                 self.send(&mut s, m);
             }
             Action::Retry(k, rebatch) => {

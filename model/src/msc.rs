@@ -71,9 +71,10 @@ fn ops_text(m: &MimiModel, ops: &[Op]) -> String {
 fn hs_text(m: &MimiModel, hs: &Handshake) -> String {
     match hs {
         Handshake::Commit(c) => format!(
-            "Commit[{}{}] by {} epoch={} byRef={:?} ops=[{}]",
+            "Commit[{}{}{}] by {} epoch={} byRef={:?} ops=[{}]",
             label_name(c.label),
             if c.external { ",external" } else { "" },
+            if c.real_cred { ",real-credential" } else { "" },
             m.cfg.client_name(c.committer),
             c.epoch,
             c.by_ref,
@@ -320,7 +321,8 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                         hub(),
                         hub(),
                         "!! violation",
-                        format!("bits {:#x}", next.violations & !last.violations),
+                        crate::properties::violation_names(next.violations & !last.violations)
+                            .join(", "),
                         "-",
                     ));
                 }

@@ -22,7 +22,8 @@ pub fn target_for(cfg: &Config, room: &RoomState, u: u8) -> Target {
             .iter()
             .position(|(x, _)| *x == u)
             .unwrap_or(usize::from(u8::MAX));
-        Target::Index(i as u8)
+        let off = usize::from(cfg.mutated(crate::mutations::Mutation::ClientMiscomputesIndex));
+        Target::Index(((i + off) % 256) as u8)
     } else {
         Target::User(u)
     }

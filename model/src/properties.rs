@@ -121,6 +121,36 @@ pub enum W {
     Concurrent,
 }
 
+/// Property ids of the violation bits set in `bits`.
+pub fn violation_names(bits: u64) -> Vec<&'static str> {
+    const NAMES: [&str; 18] = [
+        "P-REMOVE-SAME-COMMIT",
+        "P-ONE-OP-PER-USER",
+        "P-ONE-METADATA",
+        "P-POLICY-COMMIT-RULES",
+        "P-AUTHORIZED",
+        "P-NO-ESCALATION",
+        "P-HUB-LINEAR",
+        "P-FANOUT-ONCE",
+        "P-KP-ONE-TIME",
+        "P-WELCOME-ROUTING",
+        "P-QUEUED-INCLUDED",
+        "P-LEAVE-NEXT-EPOCH",
+        "P-VALIDATED-FANOUT",
+        "P-REMOVED-NO-APP-MSG",
+        "P-BLOCKED-SENDER",
+        "P-BLOCKED-RECEIVER",
+        "P-MM-9",
+        "P-LIST-INTENT",
+    ];
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1u64 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
 /// Sets a violation bit.
 pub fn violate(s: &mut State, v: V) {
     s.violations |= 1u64 << (v as u8);
@@ -284,8 +314,13 @@ fn closure(m: &MimiModel, s: &State, p: u8) -> BTreeSet<Fact> {
 
 fn mm1(m: &MimiModel, s: &State) -> bool {
     let k = closure(m, s, 0);
-    (0..m.cfg.n_users() as u8)
-        .all(|u| m.cfg.user_provider[usize::from(u)] == 0 || !k.contains(&Fact::Member(u)))
+    // a malicious client that presents its real credential discloses itself: MM-1 is
+    // about honest participants
+    (0..m.cfg.n_users() as u8).all(|u| {
+        m.cfg.user_provider[usize::from(u)] == 0
+            || m.cfg.malicious_user == Some(u)
+            || !k.contains(&Fact::Member(u))
+    })
 }
 
 fn mm2(m: &MimiModel, s: &State) -> bool {
@@ -371,9 +406,9 @@ fn table() -> Vec<Entry> {
         wit!("P-REACH-METADATA", MetaUpdated, "room metadata is replaced", ["PROTO-INV-7"], ["protocol-06 §7.6"], |c| c.ops.metadata),
         wit!("P-REACH-EXTERNAL-JOIN", ExternalJoin, "a client joins by external commit", ["PROTO-INV-33", "PROTO-INV-34"], ["protocol-06 §3.6, §5.6"], |c| c.ops.external_join),
         wit!("P-REACH-APP", AppDelivered, "an application message is delivered", ["PROTO-INV-12"], ["protocol-06 §3.4"], |c| c.ops.app_message),
-        wit!("P-REACH-WRONG-EPOCH", WrongEpoch, "a stale commit is rejected with wrongEpoch", ["PROTO-INV-11"], ["protocol-06 §5.3"], |c| c.n_clients() > 1),
-        wit!("P-REACH-EPOCH-TOO-OLD", EpochTooOld, "an application message is rejected with epochTooOld", [], ["protocol-06 §5.4"], |c| c.ops.app_message && c.n_providers() > 1),
-        wit!("P-REACH-NOT-ALLOWED", NotAllowed, "a request is rejected with notAllowed", ["POLICY-T13"], ["protocol-06 §5.3"], all),
+        wit!("P-REACH-WRONG-EPOCH", WrongEpoch, "a stale commit is rejected with wrongEpoch", ["PROTO-INV-11"], ["protocol-06 §5.3"], |c| c.n_clients() > 1 && c.raw.bounds.max_updates >= 2),
+        wit!("P-REACH-EPOCH-TOO-OLD", EpochTooOld, "an application message is rejected with epochTooOld", [], ["protocol-06 §5.4"], |c| c.ops.app_message && c.n_providers() > 1 && c.raw.bounds.max_updates >= 2),
+        wit!("P-REACH-NOT-ALLOWED", NotAllowed, "a request is rejected with notAllowed", ["POLICY-T13"], ["protocol-06 §5.3"], |c| c.raw.bounds.max_updates >= 2),
         wit!("P-REACH-REMOVED-GOT-COMMIT", RemovedGotCommit, "a removed client receives the commit removing it", ["PROTO-INV-26"], ["protocol-06 §5.5"], |c| c.ops.remove || c.ops.leave || c.ops.kick || c.ops.ban),
         wit!("P-REACH-DUP-DROPPED", DupDropped, "a duplicate /notify is answered and dropped", ["PROTO-INV-24"], ["protocol-06 §5.5"], |c| c.raw.network.duplicate_notify || c.raw.network.lossy_notify),
         wit!("P-REACH-RETRY", Retried, "the hub retries a /notify", ["PROTO-INV-25"], ["protocol-06 §5.5"], |c| c.raw.network.lossy_notify),

@@ -298,7 +298,7 @@ pub struct View {
 }
 
 /// A follower (and, for provider 0, the hub's local delivery).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Follower {
     /// Group view of this provider's clients.
     pub view: Option<View>,
@@ -309,7 +309,7 @@ pub struct Follower {
 }
 
 /// The hub (protocol-06 §4.3, §7.1).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Hub {
     /// Current epoch.
     pub epoch: u8,
@@ -340,7 +340,7 @@ pub struct Hub {
 }
 
 /// A client.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Client {
     /// One-time KeyPackages still published at its provider.
     pub kps_left: u8,
@@ -368,7 +368,7 @@ pub enum Fact {
 }
 
 /// Counters for bounds.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Counters {
     /// `/update` submissions
     pub updates: u8,
@@ -378,10 +378,12 @@ pub struct Counters {
     pub fetches: u8,
     /// `/groupInfo` requests
     pub gi: u8,
+    /// network duplications so far (bounded)
+    pub dups: u8,
 }
 
 /// The whole state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct State {
     /// Room created?
     pub created: bool,
@@ -403,6 +405,18 @@ pub struct State {
     pub kp_issued: BTreeSet<KpRef>,
     /// Metadata knowledge per provider (index 0 = hub).
     pub know: Vec<BTreeSet<Fact>>,
+    /// Constant per run: the client permutations of the symmetry reduction.
+    pub sym: std::sync::Arc<SymInfo>,
+}
+
+/// Constant symmetry data carried by every state (stateright's symmetry hook is a plain
+/// `fn` pointer and cannot capture the configuration).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct SymInfo {
+    /// Client-id permutations (each maps client c to p[c]).
+    pub perms: Vec<Vec<u8>>,
+    /// Whether the network is an unordered (sorted) multiset.
+    pub unordered: bool,
 }
 
 /// Operations a client can commit.
@@ -416,7 +430,7 @@ pub enum COp {
     Ban(u8),
     /// unban user to role
     Unban(u8, u8),
-    /// kick user
+    /// remove one client (kick another user's client, or remove an own other client)
     Kick(u8),
     /// set user's role
     SetRole(u8, u8),
@@ -436,7 +450,7 @@ pub enum COp {
     MlsOnlyAdd(u8),
     /// malicious: list removal without removing clients
     ListOnlyRemove(u8),
-    /// malicious: add and set role of the same user
+    /// malicious: remove the same user twice in one commit
     DoubleTouch(u8),
     /// malicious: two metadata updates
     DoubleMeta,

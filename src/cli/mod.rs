@@ -1,5 +1,6 @@
 //! Subcommands implemented in the binary.
 pub mod certs;
 pub mod decode;
+pub mod prove;
 pub mod serve;
 pub mod spec;

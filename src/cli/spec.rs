@@ -235,10 +235,14 @@ pub fn validate(
             problems.push(format!("model property {p} cites no requirement"));
         }
         for c in cites {
-            if !seen.contains(c.as_str()) {
-                problems.push(format!(
+            match reqs.iter().find(|r| &r.id == c) {
+                None => problems.push(format!(
                     "model property {p} cites {c}, which is not in the catalogue"
-                ));
+                )),
+                Some(r) if !r.covered_by.iter().any(|x| x == p) => problems.push(format!(
+                    "model property {p} cites {c}, but {c}.covered_by does not list {p}"
+                )),
+                Some(_) => {}
             }
         }
     }
@@ -433,6 +437,10 @@ mod tests {
         let tests = vec![("tests/wire_roundtrip.rs".to_string(), "rt".to_string())];
         let ok = vec![req("R-1", &["P-X", "wire_roundtrip::rt", "rt"], "covered")];
         assert!(validate(&ok, &props, &tests).is_empty());
+        let unlisted = vec![req("R-1", &["rt"], "covered")];
+        assert!(validate(&unlisted, &props, &tests)
+            .iter()
+            .any(|p| p.contains("R-1.covered_by does not list P-X")));
         let bad = vec![
             req("R-1", &["P-Y", "content::rt", "nope"], "covered"),
             req("R-1", &[], "covered"),

@@ -37,8 +37,7 @@ use openmls::prelude::{
     KeyPackage, KeyPackageNewError, LeafNodeIndex, LeafNodeParameters, LeaveGroupError,
     MergeCommitError, MergePendingCommitError, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig,
     MlsMessageBodyIn, MlsMessageOut, NewGroupError, ProcessMessageError, ProcessedMessageContent,
-    Proposal, ProposalError, ProtocolMessage, Sender, StageCommitError, StagedWelcome,
-    WelcomeError,
+    Proposal, ProposalError, ProtocolMessage, Sender, StageCommitError, WelcomeError,
 };
 use openmls::prelude::{Extension, Extensions};
 use openmls_basic_credential::SignatureKeyPair;
@@ -233,6 +232,11 @@ pub enum ProcessError {
     #[error("unsupported content: {0}")]
     Unsupported(&'static str),
 }
+
+/// Why a request could not be signed.
+#[derive(Debug, Error)]
+#[error("signing failed: {0}")]
+pub struct SignError(String);
 
 /// Why an application message could not be sent.
 #[derive(Debug, Error)]
@@ -429,6 +433,26 @@ impl Client {
     /// The client's URI.
     pub fn uri(&self) -> &MimiUri {
         &self.uri
+    }
+
+    /// The client's TLS-encoded `Credential` (RFC 9420 §5.3), as requests such
+    /// as `KeyMaterialRequest.requesterCredential` carry it (protocol-06 §5.2).
+    pub fn credential_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
+        self.credential.credential.tls_serialize_detached()
+    }
+
+    /// `SignWithLabel(label, content)` (RFC 9420 §5.1.2) with the client's
+    /// signature key, for the signed requests of protocol-06 §5.2 and §5.6.
+    pub fn sign_with_label(&self, label: &str, content: &[u8]) -> Result<Vec<u8>, SignError> {
+        use openmls_traits::signatures::Signer as _;
+        self.signer
+            .sign(&crate::room::profile::sign_content(label, content))
+            .map_err(|e| SignError(format!("{e:?}")))
+    }
+
+    /// The client's signature public key bytes.
+    pub fn signature_public_key(&self) -> Vec<u8> {
+        self.signer.public().to_vec()
     }
 
     /// The client's credential identity bytes (its URI).
@@ -754,17 +778,46 @@ impl Client {
     }
 
     fn join_welcome_inner(
-        &self,
+        &mut self,
         welcome: openmls::prelude::Welcome,
         tree: Option<openmls::prelude::RatchetTreeIn>,
     ) -> Result<(Vec<u8>, MlsGroup), JoinError> {
-        let staged =
-            StagedWelcome::new_from_welcome(&self.provider, &join_config(), welcome, tree)?;
-        let gid = staged.group_context().group_id().as_slice().to_vec();
-        if self.groups.contains_key(&gid) {
+        let processed = openmls::prelude::ProcessedWelcome::new_from_welcome(
+            &self.provider,
+            &join_config(),
+            welcome,
+        )?;
+        let gid = processed
+            .unverified_group_info()
+            .group_id()
+            .as_slice()
+            .to_vec();
+        if self.groups.get(&gid).is_some_and(MlsGroup::is_active) {
             return Err(JoinError::AlreadyMember);
         }
-        Ok((gid, staged.into_group(&self.provider)?))
+        // A group this client was removed from is replaced by the new one; on
+        // failure the old one is put back (the caller restores the storage).
+        let old = self.groups.remove(&gid);
+        let result = (|| -> Result<MlsGroup, JoinError> {
+            if let Some(g) = &old {
+                let mut g = MlsGroup::load(self.provider.storage(), g.group_id())
+                    .map_err(|_| JoinError::Storage("loading the inactive group"))?
+                    .ok_or(JoinError::Storage("inactive group missing"))?;
+                g.delete(self.provider.storage())
+                    .map_err(|_| JoinError::Storage("deleting the inactive group"))?;
+            }
+            let staged = processed.into_staged_welcome(&self.provider, tree)?;
+            Ok(staged.into_group(&self.provider)?)
+        })();
+        match result {
+            Ok(group) => Ok((gid, group)),
+            Err(e) => {
+                if let Some(g) = old {
+                    self.groups.insert(gid, g);
+                }
+                Err(e)
+            }
+        }
     }
 
     fn storage_snapshot(&self) -> Result<StorageSnapshot, JoinError> {
@@ -823,9 +876,45 @@ impl Client {
             .extensions()
             .app_data_dictionary()
             .map(|e| e.dictionary().clone());
-        if self.groups.contains_key(&gid) {
+        if self.groups.get(&gid).is_some_and(MlsGroup::is_active) {
             return Err(JoinError::AlreadyMember);
         }
+        // A group this client was removed from is replaced by the new one; on
+        // failure storage and the old group are restored.
+        let snapshot = self.storage_snapshot()?;
+        let old = self.groups.remove(&gid);
+        let result = (|| {
+            if let Some(g) = &old {
+                let mut stored = MlsGroup::load(self.provider.storage(), g.group_id())
+                    .map_err(|_| JoinError::Storage("loading the inactive group"))?
+                    .ok_or(JoinError::Storage("inactive group missing"))?;
+                stored
+                    .delete(self.provider.storage())
+                    .map_err(|_| JoinError::Storage("deleting the inactive group"))?;
+            }
+            self.external_commit_inner(gid.clone(), vgi, tree, proposals, dict, app_data)
+        })();
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.restore_storage(snapshot)?;
+                if let Some(g) = old {
+                    self.groups.insert(gid, g);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn external_commit_inner(
+        &mut self,
+        gid: Vec<u8>,
+        vgi: openmls::messages::group_info::VerifiableGroupInfo,
+        tree: openmls::prelude::RatchetTreeIn,
+        proposals: Vec<openmls::prelude::PublicMessageIn>,
+        dict: Option<AppDataDictionary>,
+        app_data: &[(ComponentId, AppDataOp)],
+    ) -> Result<(Vec<u8>, CommitOutput), JoinError> {
         let mut builder = MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
             .with_proposals(proposals)

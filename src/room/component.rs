@@ -119,6 +119,39 @@ pub struct CommitSummary {
     pub old_dictionary: Dictionary,
     /// The dictionary after the commit.
     pub new_dictionary: Dictionary,
+    /// The members before the commit: leaf index → credential identity.
+    pub members: BTreeMap<u32, Vec<u8>>,
+    /// Every proposal the commit covers (by reference or by value), in commit
+    /// order, with who proposed it (a by-value proposal's sender is the committer).
+    pub proposals: Vec<CoveredProposal>,
+}
+
+/// Who sent a proposal a commit covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProposalSender {
+    /// A member at this leaf, with its credential identity.
+    Member {
+        /// The sender's leaf index.
+        leaf: u32,
+        /// The sender's credential identity.
+        identity: Vec<u8>,
+    },
+    /// The joiner of an external commit (by-value proposals of that commit).
+    NewMember {
+        /// The joiner's credential identity.
+        identity: Vec<u8>,
+    },
+    /// An external sender (e.g. the hub) from the `external_senders` extension.
+    External,
+}
+
+/// One proposal covered by a commit, as [`ComponentLogic::check_commit`] sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoveredProposal {
+    /// Who proposed it.
+    pub sender: ProposalSender,
+    /// What it proposes.
+    pub kind: super::ProposalKind,
 }
 
 /// The application logic behind `app_data_dictionary` components.

@@ -31,6 +31,7 @@
 //! proposals, GroupInfo and tree unchanged.
 
 pub mod component;
+pub mod mimi;
 pub mod profile;
 
 use std::collections::BTreeMap;
@@ -50,7 +51,7 @@ use tls_codec::Serialize as _;
 
 pub use component::{
     AppDataOp, CommitSummary, Committer, ComponentId, ComponentLogic, ComponentRejection,
-    Dictionary, ReplaceLogic,
+    CoveredProposal, Dictionary, ProposalSender, ReplaceLogic,
 };
 use profile::{
     credential_identity, decode_group_info, decode_protocol_message, decode_ratchet_tree,
@@ -220,6 +221,19 @@ pub struct RoomView {
     pub ratchet_tree: Vec<u8>,
 }
 
+/// A saved room state ([`PublicRoom::checkpoint`]).
+pub struct Checkpoint {
+    storage: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+    proposal_messages: Vec<(Vec<u8>, Vec<u8>)>,
+    group_info: Vec<u8>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint").finish_non_exhaustive()
+    }
+}
+
 /// The hub's public view of one room's MLS group.
 pub struct PublicRoom {
     provider: OpenMlsRustCrypto,
@@ -228,6 +242,9 @@ pub struct PublicRoom {
     /// The `MLSMessage` bytes of every queued proposal, in arrival order, by ProposalRef.
     proposal_messages: Vec<(Vec<u8>, Vec<u8>)>,
     logic: Arc<dyn ComponentLogic>,
+    /// Whether commits may come without a GroupInfo (a follower's copy fed by
+    /// fanout, which carries none); the hub always requires one.
+    group_info_optional: bool,
 }
 
 impl std::fmt::Debug for PublicRoom {
@@ -305,7 +322,41 @@ impl PublicRoom {
             group_info: group_info.to_vec(),
             proposal_messages: Vec::new(),
             logic,
+            group_info_optional: false,
         })
+    }
+
+    /// Save the room's whole state (storage, queued proposal messages, GroupInfo)
+    /// so that a multi-message transaction (a proposal with `moreProposals`,
+    /// protocol-06 §5.3) can be undone with [`rollback`](Self::rollback).
+    pub fn checkpoint(&self) -> Result<Checkpoint, RoomError> {
+        Ok(Checkpoint {
+            storage: self
+                .provider
+                .storage()
+                .values
+                .read()
+                .map_err(|_| RoomError::Internal("storage lock poisoned"))?
+                .clone(),
+            proposal_messages: self.proposal_messages.clone(),
+            group_info: self.group_info.clone(),
+        })
+    }
+
+    /// Restore a state saved by [`checkpoint`](Self::checkpoint).
+    pub fn rollback(&mut self, checkpoint: Checkpoint) -> Result<(), RoomError> {
+        let group_id = self.group.group_id().clone();
+        self.restore(checkpoint.storage, &group_id)?;
+        self.proposal_messages = checkpoint.proposal_messages;
+        self.group_info = checkpoint.group_info;
+        Ok(())
+    }
+
+    /// Accept commits without a GroupInfo (for a follower's copy of the room,
+    /// fed by `/notify` fanout, which carries none, protocol-06 §5.5). The
+    /// GroupInfo kept is then cleared at each such commit.
+    pub fn set_group_info_optional(&mut self, optional: bool) {
+        self.group_info_optional = optional;
     }
 
     /// A full snapshot of the observable room state.
@@ -538,8 +589,21 @@ impl PublicRoom {
         let external = matches!(sender, Sender::NewMemberCommit);
         let mut missing = 0;
         let mut dropped_proposals = Vec::new();
+        // openmls commits a member's own queued proposals by value; a by-value
+        // proposal identical to a queued one from the same sender covers it.
+        let by_value_copy: Vec<Vec<u8>> = self
+            .group
+            .queued_proposals(self.provider.storage())?
+            .into_iter()
+            .filter(|(_, q)| {
+                staged
+                    .queued_proposals()
+                    .any(|s| s.sender() == q.sender() && s.proposal() == q.proposal())
+            })
+            .map(|(r, _)| r.as_slice().to_vec())
+            .collect();
         for q in self.queued_proposals()? {
-            if covered.contains(&q.reference) {
+            if covered.contains(&q.reference) || by_value_copy.contains(&q.reference) {
                 continue;
             }
             if external && q.kind != ProposalKind::SelfRemove {
@@ -553,14 +617,20 @@ impl PublicRoom {
         }
         let summary = self.summarize(&staged, sender, credential)?;
         self.logic.check_commit(&summary)?;
-        let gi_bytes = group_info.ok_or(RoomError::MissingGroupInfo)?;
-        let vgi = decode_group_info(gi_bytes)?;
-        if vgi.epoch() != staged.epoch() {
-            return Err(RoomError::GroupInfoMismatch { field: "epoch" });
-        }
-        if vgi.group_id() != self.group.group_id() {
-            return Err(RoomError::GroupInfoMismatch { field: "group_id" });
-        }
+        let vgi = match group_info {
+            Some(gi_bytes) => {
+                let vgi = decode_group_info(gi_bytes)?;
+                if vgi.epoch() != staged.epoch() {
+                    return Err(RoomError::GroupInfoMismatch { field: "epoch" });
+                }
+                if vgi.group_id() != self.group.group_id() {
+                    return Err(RoomError::GroupInfoMismatch { field: "group_id" });
+                }
+                Some(vgi)
+            }
+            None if self.group_info_optional => None,
+            None => return Err(RoomError::MissingGroupInfo),
+        };
         let added_key_package_refs = staged
             .add_proposals()
             .filter_map(|a| {
@@ -584,12 +654,13 @@ impl PublicRoom {
         let merged = self.group.merge_commit(self.provider.storage(), staged);
         let checked = merged
             .map_err(RoomError::from)
-            .and_then(|()| self.check_group_info(vgi));
+            .and_then(|()| vgi.map_or(Ok(()), |v| self.check_group_info(v)));
         if let Err(e) = checked {
             self.restore(snapshot, &group_id)?;
             return Err(e);
         }
-        self.group_info = gi_bytes.to_vec();
+        // Without a GroupInfo (a follower's copy) the kept one is stale: drop it.
+        self.group_info = group_info.map(<[u8]>::to_vec).unwrap_or_default();
         self.proposal_messages.clear();
         Ok(Accepted::Commit(CommitInfo {
             new_epoch: self.epoch(),
@@ -707,6 +778,27 @@ pub(crate) fn commit_summary(
             .app_data_dictionary()
             .map(|e| e.dictionary()),
     );
+    let members = group
+        .members()
+        .map(|m| (m.index.u32(), credential_identity(&m.credential)))
+        .collect();
+    let mut proposals = Vec::new();
+    for q in staged.queued_proposals() {
+        let sender = match q.sender() {
+            Sender::Member(l) => ProposalSender::Member {
+                leaf: l.u32(),
+                identity: identity_at(*l)?,
+            },
+            Sender::External(_) => ProposalSender::External,
+            Sender::NewMemberCommit | Sender::NewMemberProposal => ProposalSender::NewMember {
+                identity: credential_identity(credential),
+            },
+        };
+        proposals.push(CoveredProposal {
+            sender,
+            kind: proposal_kind(q.proposal()),
+        });
+    }
     Some(CommitSummary {
         new_epoch: staged.epoch().as_u64(),
         committer,
@@ -714,5 +806,7 @@ pub(crate) fn commit_summary(
         removed,
         old_dictionary,
         new_dictionary,
+        members,
+        proposals,
     })
 }

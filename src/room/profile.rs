@@ -159,3 +159,24 @@ pub fn credential_identity(credential: &Credential) -> Vec<u8> {
 pub fn group_id(bytes: &[u8]) -> GroupId {
     GroupId::from_slice(bytes)
 }
+
+/// The RFC 9420 §5.1.2 `SignContent` for `label` and `content`: what
+/// `SignWithLabel` signs (`"MLS 1.0 " + label`, both as `opaque<V>`). Used for
+/// the signed requests of protocol-06 §5.2 and §5.6.
+pub fn sign_content(label: &str, content: &[u8]) -> Vec<u8> {
+    fn vl(out: &mut Vec<u8>, data: &[u8]) {
+        let n = data.len();
+        if n < 64 {
+            out.push(n as u8);
+        } else if n < 16384 {
+            out.extend_from_slice(&((n as u16) | 0x4000).to_be_bytes());
+        } else {
+            out.extend_from_slice(&((n as u32) | 0x8000_0000).to_be_bytes());
+        }
+        out.extend_from_slice(data);
+    }
+    let mut out = Vec::with_capacity(content.len() + label.len() + 16);
+    vl(&mut out, format!("MLS 1.0 {label}").as_bytes());
+    vl(&mut out, content);
+    out
+}

@@ -1,0 +1,887 @@
+//! The follower, sans-IO (protocol-06 §5.2, §5.5): one [`Follower`] per
+//! provider, for that provider's users and clients.
+//!
+//! * **Relay** ([`FollowerInput::FromClient`] → [`FollowerOutput::ToHub`],
+//!   [`FollowerInput::FromHub`] → [`FollowerOutput::ToClient`]): a local client's
+//!   request goes to the hub of the room (the room URI's provider); a successful
+//!   external commit registers the client as a local member of the room.
+//! * **KeyPackage store**: per (user, client), KeyPackages published by the
+//!   client ([`FollowerInput::PublishKeyPackages`]). `/keyMaterial`
+//!   ([`FollowerInput::KeyMaterial`]) hands out at most one per client, never
+//!   the same one twice, never an expired one, and only one whose ciphersuite is
+//!   acceptable and whose leaf capabilities meet the request's required
+//!   capabilities. The user status codes of §5.2: `userUnknown`, `userDeleted`,
+//!   `noConsent` / `noConsentForThisRoom` (consent is modeled as an allow-list
+//!   per target user, [`FollowerInput::SetConsent`]), `success`,
+//!   `partialSuccess`, `noCompatibleMaterial`; per client `success`,
+//!   `keyMaterialExhausted`, `nothingCompatible`.
+//! * **`/notify`** ([`FollowerInput::Notify`]): always acknowledged; the
+//!   envelope's per-(room, follower) sequence number drops duplicates and
+//!   restores the hub's order (gaps are buffered), so each fanout message is
+//!   delivered at most once, in order, to the local clients in the room
+//!   ([`FollowerOutput::Deliver`]); a Welcome goes to the local clients whose
+//!   KeyPackages it names.
+//! * **Room copy**: a [`PublicRoom`] running the same [`MimiLogic`], bootstrapped
+//!   from the hub ([`FollowerOutput::FetchRoomState`]) and fed every fanned-out
+//!   handshake, which it validates again; a handshake the hub accepted but the
+//!   copy refuses is reported ([`FollowerOutput::Inconsistent`]).
+//!
+//! A refused request leaves the follower byte-for-byte unchanged ([`Follower::snapshot`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use openmls::prelude::{ExtensionType, ProposalType};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::hub::peek::{self, mls_body, mls_wrap, wire_format};
+use crate::hub::{HubInput, HubOutput, JoinInfo};
+use crate::room::mimi::{user_of_client, MimiLogic};
+use crate::room::profile::{decode_key_package, key_package_ref};
+use crate::room::{Accepted, PublicRoom, RoomError};
+use crate::uri::{MimiUri, UriKind};
+use crate::wire::common::decode_exact;
+use crate::wire::mls::KeyPackage as WireKeyPackage;
+use crate::wire::{
+    ClientKeyMaterial, ClientKeyMaterialStatus, FanoutBody, FanoutMessages, IdentifierUri,
+    KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode, Protocol, UpdateResult,
+    WireError,
+};
+
+/// How far ahead of the next expected sequence number a `/notify` may be
+/// buffered; beyond it the notify is refused unacknowledged (the hub re-sends).
+pub const NOTIFY_WINDOW: u64 = 4096;
+
+/// Who may fetch a user's KeyPackages (protocol-06 §5.2 consent, modeled as an
+/// allow-list): requester user URI → the rooms allowed (`None`: any room).
+pub type ConsentList = BTreeMap<String, Option<BTreeSet<String>>>;
+
+/// A request to the follower.
+#[derive(Debug)]
+pub enum FollowerInput {
+    /// A local client publishes KeyPackages (`MLSMessage` bytes).
+    PublishKeyPackages {
+        /// The client URI.
+        client: String,
+        /// The KeyPackages.
+        key_packages: Vec<Vec<u8>>,
+    },
+    /// Set who may fetch `user`'s KeyPackages.
+    SetConsent {
+        /// The local user URI.
+        user: String,
+        /// The allow-list.
+        allowed: ConsentList,
+    },
+    /// The user was deleted (its KeyPackages are dropped; `/keyMaterial` says `userDeleted`).
+    DeleteUser {
+        /// The local user URI.
+        user: String,
+    },
+    /// `/keyMaterial` relayed by a hub.
+    KeyMaterial {
+        /// The hub's correlation id.
+        request_id: u64,
+        /// The `KeyMaterialRequest` bytes.
+        body: Vec<u8>,
+    },
+    /// `POST /notify/{roomId}` from a hub.
+    Notify {
+        /// The hub's provider.
+        hub: String,
+        /// The room URI.
+        room_id: String,
+        /// The envelope sequence number.
+        seq: u64,
+        /// The `FanoutMessages` bytes.
+        body: Vec<u8>,
+    },
+    /// The hub's answer to [`FollowerOutput::FetchRoomState`].
+    RoomState {
+        /// The room URI.
+        room_id: String,
+        /// The state, if the hub gave it.
+        info: Option<Box<JoinInfo>>,
+    },
+    /// A local client's request to a hub.
+    FromClient {
+        /// The client URI.
+        client: String,
+        /// The request.
+        request: HubInput,
+    },
+    /// A hub's response to a relayed client request.
+    FromHub {
+        /// The client URI the request came from.
+        client: String,
+        /// The room the request was about (for registration).
+        room_id: String,
+        /// The hub's output.
+        output: HubOutput,
+    },
+    /// A local client created a room hosted by this provider's hub (§3.1).
+    RegisterMember {
+        /// The room URI.
+        room_id: String,
+        /// The client URI.
+        client: String,
+    },
+}
+
+/// What the follower sends.
+#[derive(Debug)]
+pub enum FollowerOutput {
+    /// A request for a hub.
+    ToHub {
+        /// The hub's provider.
+        hub: String,
+        /// The request.
+        input: HubInput,
+    },
+    /// A hub response for a local client.
+    ToClient {
+        /// The client URI.
+        client: String,
+        /// The response.
+        output: HubOutput,
+    },
+    /// The answer to a relayed `/keyMaterial`.
+    KeyMaterialAnswer {
+        /// The hub's correlation id.
+        request_id: u64,
+        /// The response.
+        response: KeyMaterialResponse,
+    },
+    /// Acknowledge a `/notify` (HTTP 201).
+    Ack {
+        /// The hub's provider.
+        hub: String,
+        /// The room URI.
+        room_id: String,
+        /// The envelope sequence number.
+        seq: u64,
+    },
+    /// Deliver a fanned-out message to a local client.
+    Deliver {
+        /// The client URI.
+        client: String,
+        /// The room URI.
+        room_id: String,
+        /// The hub's per-destination sequence number it came with.
+        seq: u64,
+        /// The `MLSMessage` bytes.
+        message: Vec<u8>,
+        /// For a Welcome: the ratchet tree from its `RatchetTreeOption`.
+        ratchet_tree: Option<Vec<u8>>,
+    },
+    /// Ask the hub for the room state to bootstrap the copy.
+    FetchRoomState {
+        /// The hub's provider.
+        hub: String,
+        /// The room URI.
+        room_id: String,
+    },
+    /// The room copy refused a handshake the hub accepted.
+    Inconsistent {
+        /// The room URI.
+        room_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A request refused without a protocol response.
+    Refused(FollowerError),
+}
+
+/// Why the follower refused a request.
+#[derive(Debug, Error)]
+pub enum FollowerError {
+    /// The bytes do not decode.
+    #[error("follower.decode: {0}")]
+    Decode(#[from] WireError),
+    /// The client is not one of this provider's.
+    #[error("follower.not-local: {0} is not a client of this provider")]
+    NotLocal(String),
+    /// A published KeyPackage is not valid or not the client's.
+    #[error("follower.bad-key-package: #{index}: {reason}")]
+    BadKeyPackage {
+        /// Position in the request.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The room URI is not a room URI.
+    #[error("follower.not-a-room: {0}")]
+    NotARoom(String),
+    /// A signed request failed verification.
+    #[error("{0}")]
+    Auth(#[from] crate::hub::auth::AuthError),
+    /// A `/notify` for a room hosted elsewhere than the sending hub.
+    #[error("follower.wrong-hub: {hub} does not host {room_id}")]
+    WrongHub {
+        /// The sender.
+        hub: String,
+        /// The room.
+        room_id: String,
+    },
+    /// A `/notify` sequence number too far ahead of the next expected one.
+    #[error("follower.sequence-window: notify {seq} is more than {window} ahead of {next}")]
+    SequenceWindow {
+        /// The notify's sequence number.
+        seq: u64,
+        /// The next expected one.
+        next: u64,
+        /// The window.
+        window: u64,
+    },
+    /// The request cannot be relayed.
+    #[error("follower.not-relayable: {0}")]
+    NotRelayable(&'static str),
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct StoredKeyPackage {
+    /// `MLSMessage` bytes.
+    bytes: Vec<u8>,
+    reference: Vec<u8>,
+    ciphersuite: u16,
+    not_after: u64,
+    extensions: Vec<u16>,
+    proposals: Vec<u16>,
+}
+
+#[derive(Default)]
+struct FollowerRoom {
+    hub: String,
+    next_seq: u64,
+    buffer: BTreeMap<u64, Vec<u8>>,
+    local: BTreeSet<String>,
+    copy: Option<PublicRoom>,
+    fetching: bool,
+    duplicates: u64,
+}
+
+/// A follower's view of one room: next expected sequence number, buffered
+/// sequence numbers, local members, and the copy's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowerRoomSnapshot {
+    next_seq: u64,
+    buffered: Vec<u64>,
+    local: BTreeSet<String>,
+    copy: Option<crate::room::RoomView>,
+}
+
+/// Everything observable about a follower, for before/after comparisons.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowerSnapshot {
+    store: BTreeMap<String, Vec<StoredKeyPackage>>,
+    served: BTreeMap<String, String>,
+    consent: BTreeMap<String, ConsentList>,
+    deleted: BTreeSet<String>,
+    rooms: BTreeMap<String, FollowerRoomSnapshot>,
+}
+
+/// The follower of one provider.
+pub struct Follower {
+    domain: String,
+    /// client URI → its KeyPackages (the user is derived from the client URI).
+    store: BTreeMap<String, Vec<StoredKeyPackage>>,
+    /// KeyPackageRef → client, for every KeyPackage handed out.
+    served: BTreeMap<Vec<u8>, String>,
+    consent: BTreeMap<String, ConsentList>,
+    deleted: BTreeSet<String>,
+    rooms: BTreeMap<String, FollowerRoom>,
+    /// External joins awaiting the hub's answer: (client, room).
+    joining: BTreeSet<(String, String)>,
+}
+
+impl std::fmt::Debug for Follower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Follower")
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+fn domain_of(uri: &str) -> Option<String> {
+    MimiUri::parse(uri).ok().map(|u| u.provider().to_owned())
+}
+
+impl Follower {
+    /// A follower for provider `domain`.
+    pub fn new(domain: &str) -> Self {
+        Self {
+            domain: domain.to_owned(),
+            store: BTreeMap::new(),
+            served: BTreeMap::new(),
+            consent: BTreeMap::new(),
+            deleted: BTreeSet::new(),
+            rooms: BTreeMap::new(),
+            joining: BTreeSet::new(),
+        }
+    }
+
+    /// This follower's provider domain.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The room copy, once bootstrapped.
+    pub fn room_copy(&self, room_id: &str) -> Option<&PublicRoom> {
+        self.rooms.get(room_id).and_then(|r| r.copy.as_ref())
+    }
+
+    /// The local clients this follower delivers a room's messages to.
+    pub fn local_members(&self, room_id: &str) -> BTreeSet<String> {
+        self.rooms
+            .get(room_id)
+            .map(|r| r.local.clone())
+            .unwrap_or_default()
+    }
+
+    /// How many duplicate notifies were dropped for a room.
+    pub fn duplicates(&self, room_id: &str) -> u64 {
+        self.rooms.get(room_id).map_or(0, |r| r.duplicates)
+    }
+
+    /// How many unused KeyPackages a client has left.
+    pub fn key_packages_left(&self, client: &str) -> usize {
+        self.store.get(client).map_or(0, Vec::len)
+    }
+
+    /// A serialized snapshot of the follower's whole state (JSON bytes).
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snap = FollowerSnapshot {
+            store: self.store.clone(),
+            served: self
+                .served
+                .iter()
+                .map(|(k, v)| (hex::encode(k), v.clone()))
+                .collect(),
+            consent: self.consent.clone(),
+            deleted: self.deleted.clone(),
+            rooms: self
+                .rooms
+                .iter()
+                .map(|(id, r)| {
+                    (
+                        id.clone(),
+                        FollowerRoomSnapshot {
+                            next_seq: r.next_seq,
+                            buffered: r.buffer.keys().copied().collect(),
+                            local: r.local.clone(),
+                            copy: r.copy.as_ref().and_then(|c| c.view().ok()),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        serde_json::to_vec(&snap).unwrap_or_default()
+    }
+
+    /// Handle one input at time `now_ms`.
+    pub fn handle(&mut self, now_ms: u64, input: FollowerInput) -> Vec<FollowerOutput> {
+        match input {
+            FollowerInput::PublishKeyPackages {
+                client,
+                key_packages,
+            } => match self.publish(&client, &key_packages) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![FollowerOutput::Refused(e)],
+            },
+            FollowerInput::SetConsent { user, allowed } => {
+                self.consent.insert(user, allowed);
+                Vec::new()
+            }
+            FollowerInput::DeleteUser { user } => {
+                self.store
+                    .retain(|c, _| user_of_client(c.as_bytes()).map_or(true, |u| u != user));
+                self.deleted.insert(user);
+                Vec::new()
+            }
+            FollowerInput::KeyMaterial { request_id, body } => {
+                match self.key_material(now_ms, &body) {
+                    Ok(response) => vec![FollowerOutput::KeyMaterialAnswer {
+                        request_id,
+                        response,
+                    }],
+                    Err(e) => vec![FollowerOutput::Refused(e)],
+                }
+            }
+            FollowerInput::Notify {
+                hub,
+                room_id,
+                seq,
+                body,
+            } => self.notify(&hub, &room_id, seq, body),
+            FollowerInput::RoomState { room_id, info } => self.bootstrap(&room_id, info),
+            FollowerInput::FromClient { client, request } => self.relay(&client, request),
+            FollowerInput::FromHub {
+                client,
+                room_id,
+                output,
+            } => {
+                let joined = self.joining.remove(&(client.clone(), room_id.clone()));
+                if joined {
+                    if let HubOutput::Update(r) = &output {
+                        if matches!(r.result, UpdateResult::Success { .. }) {
+                            self.register(&room_id, &client);
+                        }
+                    }
+                }
+                vec![FollowerOutput::ToClient { client, output }]
+            }
+            FollowerInput::RegisterMember { room_id, client } => {
+                if domain_of(&client).as_deref() != Some(self.domain.as_str()) {
+                    return vec![FollowerOutput::Refused(FollowerError::NotLocal(client))];
+                }
+                self.register(&room_id, &client);
+                Vec::new()
+            }
+        }
+    }
+
+    fn register(&mut self, room_id: &str, client: &str) {
+        let hub = domain_of(room_id).unwrap_or_default();
+        let r = self.rooms.entry(room_id.to_owned()).or_default();
+        r.hub = hub;
+        r.local.insert(client.to_owned());
+    }
+
+    fn is_local(&self, uri: &str) -> bool {
+        domain_of(uri).as_deref() == Some(self.domain.as_str())
+    }
+
+    fn relay(&mut self, client: &str, request: HubInput) -> Vec<FollowerOutput> {
+        if !self.is_local(client) {
+            return vec![FollowerOutput::Refused(FollowerError::NotLocal(
+                client.to_owned(),
+            ))];
+        }
+        let room_id = match &request {
+            HubInput::Update { room_id, .. }
+            | HubInput::SubmitMessage { room_id, .. }
+            | HubInput::GroupInfo { room_id, .. } => room_id.clone(),
+            HubInput::KeyMaterial { body } => match decode_exact::<KeyMaterialRequest>(body) {
+                Ok(r) => r.room_id.uri.as_str().unwrap_or_default().to_owned(),
+                Err(e) => return vec![FollowerOutput::Refused(e.into())],
+            },
+            _ => {
+                return vec![FollowerOutput::Refused(FollowerError::NotRelayable(
+                    "only /update, /submitMessage, /keyMaterial and /groupInfo are relayed",
+                ))]
+            }
+        };
+        let Some(hub) = MimiUri::parse(&room_id)
+            .ok()
+            .filter(|u| u.kind() == UriKind::Room)
+            .map(|u| u.provider().to_owned())
+        else {
+            return vec![FollowerOutput::Refused(FollowerError::NotARoom(room_id))];
+        };
+        if let HubInput::Update { body, .. } = &request {
+            // An external commit (sender new_member_commit) makes the client a
+            // local member once the hub accepts it.
+            if peek::public_header(body).is_some_and(|h| h.sender_type == 4) {
+                self.joining.insert((client.to_owned(), room_id.clone()));
+            }
+        }
+        vec![FollowerOutput::ToHub {
+            hub,
+            input: request,
+        }]
+    }
+
+    fn publish(&mut self, client: &str, key_packages: &[Vec<u8>]) -> Result<(), FollowerError> {
+        if !self.is_local(client) {
+            return Err(FollowerError::NotLocal(client.to_owned()));
+        }
+        let crypto = openmls_rust_crypto::RustCrypto::default();
+        let mut parsed = Vec::with_capacity(key_packages.len());
+        for (index, bytes) in key_packages.iter().enumerate() {
+            let bad = |reason: String| FollowerError::BadKeyPackage { index, reason };
+            let kp = decode_key_package(&crypto, bytes).map_err(|e| bad(e.to_string()))?;
+            let identity = crate::room::profile::credential_identity(kp.leaf_node().credential());
+            if identity != client.as_bytes() {
+                return Err(bad(
+                    "credential identity is not the publishing client".into()
+                ));
+            }
+            let reference = key_package_ref(bytes).map_err(|e| bad(e.to_string()))?;
+            let caps = kp.leaf_node().capabilities();
+            parsed.push(StoredKeyPackage {
+                bytes: bytes.clone(),
+                reference,
+                ciphersuite: u16::from(kp.ciphersuite()),
+                not_after: kp.life_time().not_after(),
+                extensions: caps.extensions().iter().map(|e| u16::from(*e)).collect(),
+                proposals: caps.proposals().iter().map(|p| u16::from(*p)).collect(),
+            });
+        }
+        self.store
+            .entry(client.to_owned())
+            .or_default()
+            .extend(parsed);
+        Ok(())
+    }
+
+    /// protocol-06 §5.2 at the target user's provider.
+    fn key_material(
+        &mut self,
+        now_ms: u64,
+        body: &[u8],
+    ) -> Result<KeyMaterialResponse, FollowerError> {
+        let req: KeyMaterialRequest = decode_exact(body)?;
+        crate::hub::auth::verify_key_material_request(&req)?;
+        let target = req.target_user.uri.as_str().unwrap_or_default().to_owned();
+        let requester = req
+            .requesting_user
+            .uri
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let room = req.room_id.uri.as_str().unwrap_or_default().to_owned();
+        let respond =
+            |status: KeyMaterialUserCode, clients: Vec<ClientKeyMaterial>| KeyMaterialResponse {
+                protocol: Protocol::Mls10,
+                user_status: status,
+                user_uri: IdentifierUri::new(&target),
+                clients,
+            };
+        if self.deleted.contains(&target) {
+            return Ok(respond(KeyMaterialUserCode::UserDeleted, Vec::new()));
+        }
+        let clients: Vec<String> = self
+            .store
+            .keys()
+            .filter(|c| user_of_client(c.as_bytes()).is_ok_and(|u| u == target))
+            .cloned()
+            .collect();
+        if !self.is_local(&target) || clients.is_empty() {
+            return Ok(respond(KeyMaterialUserCode::UserUnknown, Vec::new()));
+        }
+        match self.consent.get(&target).and_then(|l| l.get(&requester)) {
+            None => return Ok(respond(KeyMaterialUserCode::NoConsent, Vec::new())),
+            Some(Some(rooms)) if !rooms.contains(&room) => {
+                return Ok(respond(
+                    KeyMaterialUserCode::NoConsentForThisRoom,
+                    Vec::new(),
+                ))
+            }
+            Some(_) => {}
+        }
+        let acceptable: Vec<u16> = req.acceptable_ciphersuites.iter().map(|c| c.0).collect();
+        let (req_ext, req_prop): (Vec<u16>, Vec<u16>) = match req.required_capabilities.parse() {
+            Ok(rc) => (
+                rc.extension_types().iter().map(|e| u16::from(*e)).collect(),
+                rc.proposal_types().iter().map(|p| u16::from(*p)).collect(),
+            ),
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        let now_s = now_ms / 1000;
+        let mut out = Vec::new();
+        let mut successes = 0;
+        for client in &clients {
+            let kps = self
+                .store
+                .get_mut(client)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            let (live, _expired): (Vec<_>, Vec<_>) =
+                kps.into_iter().partition(|k| k.not_after >= now_s);
+            let pick = live.iter().position(|k| {
+                acceptable.contains(&k.ciphersuite)
+                    && req_ext
+                        .iter()
+                        .all(|e| k.extensions.contains(e) || is_default_extension(*e))
+                    && req_prop
+                        .iter()
+                        .all(|p| k.proposals.contains(p) || is_default_proposal(*p))
+            });
+            let mut live = live;
+            let status = match pick {
+                Some(i) => {
+                    let bare =
+                        mls_body(wire_format::KEY_PACKAGE, &live[i].bytes).unwrap_or_default();
+                    match WireKeyPackage::from_bytes(bare) {
+                        Ok(key_package) => {
+                            let k = live.remove(i);
+                            self.served.insert(k.reference, client.clone());
+                            successes += 1;
+                            ClientKeyMaterialStatus::Success { key_package }
+                        }
+                        Err(_) => ClientKeyMaterialStatus::NothingCompatible {
+                            client_capabilities: None,
+                        },
+                    }
+                }
+                None if live.is_empty() => ClientKeyMaterialStatus::KeyMaterialExhausted,
+                None => ClientKeyMaterialStatus::NothingCompatible {
+                    client_capabilities: None,
+                },
+            };
+            // Expired KeyPackages are never handed out; they are dropped here.
+            self.store.insert(client.clone(), live);
+            out.push(ClientKeyMaterial {
+                client_uri: IdentifierUri::new(client),
+                status,
+            });
+        }
+        let status = if successes == clients.len() {
+            KeyMaterialUserCode::Success
+        } else if successes > 0 {
+            KeyMaterialUserCode::PartialSuccess
+        } else {
+            KeyMaterialUserCode::NoCompatibleMaterial
+        };
+        Ok(respond(status, out))
+    }
+
+    fn notify(&mut self, hub: &str, room_id: &str, seq: u64, body: Vec<u8>) -> Vec<FollowerOutput> {
+        // Only a room's own hub fans it out (protocol-06 §5.5).
+        if domain_of(room_id).as_deref() != Some(hub) {
+            return vec![FollowerOutput::Refused(FollowerError::WrongHub {
+                hub: hub.to_owned(),
+                room_id: room_id.to_owned(),
+            })];
+        }
+        let next = self.rooms.get(room_id).map_or(0, |r| r.next_seq);
+        if seq > next.saturating_add(NOTIFY_WINDOW) {
+            return vec![FollowerOutput::Refused(FollowerError::SequenceWindow {
+                seq,
+                next,
+                window: NOTIFY_WINDOW,
+            })];
+        }
+        let mut out = vec![FollowerOutput::Ack {
+            hub: hub.to_owned(),
+            room_id: room_id.to_owned(),
+            seq,
+        }];
+        let r = self.rooms.entry(room_id.to_owned()).or_default();
+        r.hub = hub.to_owned();
+        if seq < r.next_seq || r.buffer.contains_key(&seq) {
+            r.duplicates += 1;
+            return out;
+        }
+        r.buffer.insert(seq, body);
+        if r.copy.is_none() && !r.fetching {
+            r.fetching = true;
+            out.push(FollowerOutput::FetchRoomState {
+                hub: hub.to_owned(),
+                room_id: room_id.to_owned(),
+            });
+        }
+        out.extend(self.drain(room_id));
+        out
+    }
+
+    fn bootstrap(&mut self, room_id: &str, info: Option<Box<JoinInfo>>) -> Vec<FollowerOutput> {
+        let Some(r) = self.rooms.get_mut(room_id) else {
+            return Vec::new();
+        };
+        r.fetching = false;
+        let Some(info) = info else {
+            return Vec::new();
+        };
+        if r.copy.is_some() {
+            return Vec::new();
+        }
+        let mut room = match PublicRoom::from_group_info(
+            &info.group_info,
+            &info.ratchet_tree,
+            Arc::new(MimiLogic),
+        ) {
+            Ok(room) => room,
+            Err(e) => {
+                return vec![FollowerOutput::Inconsistent {
+                    room_id: room_id.to_owned(),
+                    reason: format!("room state refused: {e}"),
+                }]
+            }
+        };
+        room.set_group_info_optional(true);
+        let mut out = Vec::new();
+        for p in &info.pending_proposals {
+            if let Err(e) = room.process_handshake(p, None) {
+                out.push(FollowerOutput::Inconsistent {
+                    room_id: room_id.to_owned(),
+                    reason: format!("pending proposal refused: {e}"),
+                });
+            }
+        }
+        r.copy = Some(room);
+        out
+    }
+
+    /// Process buffered notifies in sequence order.
+    fn drain(&mut self, room_id: &str) -> Vec<FollowerOutput> {
+        let mut out = Vec::new();
+        loop {
+            let Some(r) = self.rooms.get_mut(room_id) else {
+                return out;
+            };
+            let Some(body) = r.buffer.remove(&r.next_seq) else {
+                return out;
+            };
+            let seq = r.next_seq;
+            r.next_seq += 1;
+            let messages = match decode_exact::<FanoutMessages>(&body) {
+                Ok(m) => m.0,
+                Err(e) => {
+                    out.push(FollowerOutput::Inconsistent {
+                        room_id: room_id.to_owned(),
+                        reason: format!("undecodable fanout: {e}"),
+                    });
+                    continue;
+                }
+            };
+            for m in messages {
+                let bytes = m.message.as_bytes().to_vec();
+                match m.body {
+                    FanoutBody::Welcome {
+                        ratchet_tree_option,
+                    } => {
+                        let tree = match ratchet_tree_option {
+                            crate::wire::RatchetTreeOption::Full { ratchet_tree } => {
+                                Some(ratchet_tree.as_bytes().to_vec())
+                            }
+                            _ => None,
+                        };
+                        let refs: Vec<Vec<u8>> = mls_body(wire_format::WELCOME, &bytes)
+                            .and_then(WelcomeRefs::parse)
+                            .unwrap_or_default();
+                        let targets: BTreeSet<String> = refs
+                            .iter()
+                            .filter_map(|r| self.served.get(r).cloned())
+                            .collect();
+                        for client in targets {
+                            self.register(room_id, &client);
+                            out.push(FollowerOutput::Deliver {
+                                client,
+                                room_id: room_id.to_owned(),
+                                seq,
+                                message: bytes.clone(),
+                                ratchet_tree: tree.clone(),
+                            });
+                        }
+                    }
+                    FanoutBody::Application { .. } => {
+                        out.extend(self.deliver_local(room_id, seq, &bytes));
+                    }
+                    FanoutBody::Proposal { more_proposals } => {
+                        let mut all = vec![bytes];
+                        all.extend(more_proposals.iter().map(|p| p.as_bytes().to_vec()));
+                        for p in all {
+                            out.extend(self.deliver_local(room_id, seq, &p));
+                            out.extend(self.copy_process(room_id, &p));
+                        }
+                    }
+                    FanoutBody::Commit { .. } => {
+                        out.extend(self.deliver_local(room_id, seq, &bytes));
+                        out.extend(self.copy_process(room_id, &bytes));
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver_local(&self, room_id: &str, seq: u64, message: &[u8]) -> Vec<FollowerOutput> {
+        self.local_members(room_id)
+            .into_iter()
+            .map(|client| FollowerOutput::Deliver {
+                client,
+                room_id: room_id.to_owned(),
+                seq,
+                message: message.to_vec(),
+                ratchet_tree: None,
+            })
+            .collect()
+    }
+
+    /// Feed a fanned-out handshake to the room copy; stale ones (already in the
+    /// bootstrapped state) are skipped.
+    fn copy_process(&mut self, room_id: &str, message: &[u8]) -> Vec<FollowerOutput> {
+        let Some(r) = self.rooms.get_mut(room_id) else {
+            return Vec::new();
+        };
+        let Some(copy) = r.copy.as_mut() else {
+            return Vec::new();
+        };
+        match copy.process_handshake(message, None) {
+            Ok(Accepted::Commit(info)) => {
+                // Removed local clients get this commit, then nothing more.
+                for (_, identity) in &info.removed {
+                    r.local
+                        .remove(&String::from_utf8_lossy(identity).into_owned());
+                }
+                Vec::new()
+            }
+            Ok(Accepted::Proposal(_)) => Vec::new(),
+            Err(RoomError::WrongEpoch { message, current }) if message < current => Vec::new(),
+            // The hub sends nothing while this provider has no clients in the
+            // group (protocol-06 §5.5), so a copy can fall behind: re-fetch.
+            Err(RoomError::WrongEpoch { .. }) => {
+                r.copy = None;
+                if r.fetching {
+                    return Vec::new();
+                }
+                r.fetching = true;
+                vec![FollowerOutput::FetchRoomState {
+                    hub: r.hub.clone(),
+                    room_id: room_id.to_owned(),
+                }]
+            }
+            Err(RoomError::DuplicateProposal) => Vec::new(),
+            Err(e) => vec![FollowerOutput::Inconsistent {
+                room_id: room_id.to_owned(),
+                reason: e.to_string(),
+            }],
+        }
+    }
+}
+
+/// The KeyPackageRefs a Welcome is for (RFC 9420 §12.4.3.1 `new_member`).
+struct WelcomeRefs;
+
+impl WelcomeRefs {
+    fn parse(bare: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let wrapped = mls_wrap(wire_format::WELCOME, bare);
+        let msg = crate::room::profile::decode_message(&wrapped).ok()?;
+        match msg.extract() {
+            openmls::prelude::MlsMessageBodyIn::Welcome(w) => Some(
+                w.secrets()
+                    .iter()
+                    .map(|s| s.new_member().as_slice().to_vec())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// RFC 9420 §7.2: default extensions need not be listed in capabilities.
+fn is_default_extension(t: u16) -> bool {
+    matches!(
+        ExtensionType::from(t),
+        ExtensionType::ApplicationId
+            | ExtensionType::RatchetTree
+            | ExtensionType::RequiredCapabilities
+            | ExtensionType::ExternalPub
+            | ExtensionType::ExternalSenders
+    )
+}
+
+/// RFC 9420 §7.2: default proposals need not be listed in capabilities.
+fn is_default_proposal(t: u16) -> bool {
+    matches!(
+        ProposalType::from(t),
+        ProposalType::Add
+            | ProposalType::Update
+            | ProposalType::Remove
+            | ProposalType::PreSharedKey
+            | ProposalType::Reinit
+            | ProposalType::ExternalInit
+            | ProposalType::GroupContextExtensions
+    )
+}

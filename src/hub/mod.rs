@@ -1,0 +1,1089 @@
+//! The hub, sans-IO (protocol-06 §5.3–§5.6): one [`Hub`] per provider, holding
+//! every room that provider hosts.
+//!
+//! In the quinn-proto style, [`Hub::handle`] takes the current time (ms since
+//! the Unix epoch), the provider a request came from and the request, and
+//! returns what to send: the response to the request and the `/notify` fanout
+//! to followers. No sockets, no clock, no randomness: the driver
+//! ([`crate::sim`] or an HTTP shell) supplies time and moves the bytes.
+//!
+//! * `/update` ([`HubInput::Update`]): the handshake is validated by the room's
+//!   [`PublicRoom`] running the [`MimiLogic`] (MLS validity, epoch, the
+//!   participant-list / policy / metadata rules through `policy::authorize_commit`,
+//!   "a commit includes the queued proposals", GroupInfo check); senders whose
+//!   user a queued proposal removes or bans are blocked except for Remove and
+//!   SelfRemove (§5.3); a proposal and its `moreProposals` are one transaction.
+//!   Every refusal maps onto an [`UpdateRoomResponse`] in [`update_refusal`].
+//! * `/submitMessage` ([`HubInput::SubmitMessage`]): PrivateMessage application
+//!   content of the current epoch (older: `epochTooOld`), `canSendMessage` for
+//!   `sendingUri`, blocked users refused (§5.4).
+//! * `/keyMaterial` relay ([`HubInput::KeyMaterial`] → [`HubOutput::ForwardKeyMaterial`],
+//!   [`HubInput::KeyMaterialAnswer`] → [`HubOutput::KeyMaterial`]): the hub records
+//!   the KeyPackageRef → provider of every KeyPackage it relays (§5.2) and routes
+//!   Welcomes by it.
+//! * `/groupInfo` ([`HubInput::GroupInfo`]): the kept GroupInfo, ratchet tree and
+//!   pending proposals for an external join, if policy lets the requester join (§5.6).
+//! * Fanout ([`HubOutput::Notify`]): one `FanoutMessage` per accepted event to
+//!   every provider with clients in the group (after a commit, also the providers
+//!   of removed clients), Welcomes to the providers of the added KeyPackages.
+//!   Each notify carries a per-(room, destination) sequence number in its
+//!   envelope; the hub keeps it until acknowledged ([`HubInput::NotifyAck`]) and
+//!   re-sends it from [`Hub::poll_timeout`].
+//!
+//! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
+
+pub mod auth;
+pub mod peek;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::policy::{self, Actor, Change, MessageAction};
+use crate::room::mimi::{
+    actor_of, decode_participants, policy_state, user_of_client, MimiLogic, PARTICIPANT_LIST,
+};
+use crate::room::profile::key_package_ref;
+use crate::room::{
+    Accepted, AppDataOp, BootstrapError, ProposalKind, PublicRoom, RoomError, RoomView,
+};
+use crate::uri::MimiUri;
+use crate::wire::common::{decode_exact, WireString};
+use crate::wire::mls::{MlsGroupInfo, MlsMessage, MlsRatchetTree, ProposalRef};
+use crate::wire::{
+    ClientKeyMaterialStatus, FanoutBody, FanoutMessage, FanoutMessages, GroupInfoOption,
+    GroupInfoRatchetTreeTBE, GroupInfoRequest, HandshakeBundleBody, KeyMaterialRequest,
+    KeyMaterialResponse, ParticipantListUpdate, PendingProposal, Protocol, RatchetTreeOption,
+    SubmitMessageRequest, SubmitMessageResponse, SubmitStatus, UpdateRequest, UpdateResult,
+    UpdateRoomResponse, WireError,
+};
+use peek::{mls_body, mls_wrap, wire_format};
+
+/// A request to the hub.
+#[derive(Debug, Clone)]
+pub enum HubInput {
+    /// Host a new room (from the hub's own provider, protocol-06 §3.1): the
+    /// creator's GroupInfo (`MLSMessage`) and ratchet tree.
+    CreateRoom {
+        /// The room URI.
+        room_id: String,
+        /// The GroupInfo (`MLSMessage`).
+        group_info: Vec<u8>,
+        /// The TLS-encoded ratchet tree.
+        ratchet_tree: Vec<u8>,
+    },
+    /// `POST /update/{roomId}`: an `UpdateRequest`.
+    Update {
+        /// The room URI.
+        room_id: String,
+        /// The `UpdateRequest` bytes.
+        body: Vec<u8>,
+    },
+    /// `POST /submitMessage/{roomId}`: a `SubmitMessageRequest`.
+    SubmitMessage {
+        /// The room URI.
+        room_id: String,
+        /// The request bytes.
+        body: Vec<u8>,
+    },
+    /// `POST /keyMaterial/{targetUser}` sent to the hub for relaying.
+    KeyMaterial {
+        /// The `KeyMaterialRequest` bytes.
+        body: Vec<u8>,
+    },
+    /// The target provider's answer to a relayed `/keyMaterial`.
+    KeyMaterialAnswer {
+        /// The id from [`HubOutput::ForwardKeyMaterial`].
+        request_id: u64,
+        /// The `KeyMaterialResponse` bytes.
+        body: Vec<u8>,
+    },
+    /// `POST /groupInfo/{roomId}`: a `GroupInfoRequest`.
+    GroupInfo {
+        /// The room URI.
+        room_id: String,
+        /// The request bytes.
+        body: Vec<u8>,
+    },
+    /// A follower asks for the room's current state to bootstrap its copy
+    /// (not in protocol-06; see `spec/deviations.md`). Answered only for a
+    /// provider with clients in the group.
+    RoomState {
+        /// The room URI.
+        room_id: String,
+    },
+    /// A follower acknowledged a `/notify` (HTTP 201).
+    NotifyAck {
+        /// The room URI.
+        room_id: String,
+        /// The notify's sequence number.
+        seq: u64,
+    },
+}
+
+/// The GroupInfo, tree and pending proposals the hub hands an external joiner
+/// (protocol-06 §5.6 `GroupInfoRatchetTreeTBE`; see `spec/deviations.md` on
+/// encryption).
+#[derive(Debug, Clone)]
+pub struct JoinInfo {
+    /// The plaintext that §5.6 encrypts to the requester.
+    pub tbe: GroupInfoRatchetTreeTBE,
+    /// The GroupInfo as an `MLSMessage`.
+    pub group_info: Vec<u8>,
+    /// The TLS-encoded ratchet tree.
+    pub ratchet_tree: Vec<u8>,
+    /// The queued proposals as `MLSMessage`s.
+    pub pending_proposals: Vec<Vec<u8>>,
+}
+
+/// The answer to `/groupInfo`.
+#[derive(Debug, Clone)]
+pub enum GroupInfoAnswer {
+    /// `success`.
+    Success(Box<JoinInfo>),
+    /// `notAuthorized`, with the failing rule.
+    NotAuthorized(String),
+    /// `noSuchRoom`.
+    NoSuchRoom,
+}
+
+/// What the hub sends.
+#[derive(Debug)]
+pub enum HubOutput {
+    /// Whether a [`HubInput::CreateRoom`] succeeded.
+    RoomCreated(Result<(), String>),
+    /// The response to `/update`.
+    Update(UpdateRoomResponse),
+    /// The response to `/submitMessage`, with the refusal reason (rule id
+    /// first) that the response itself has no field for.
+    Submit {
+        /// The response.
+        response: SubmitMessageResponse,
+        /// Why it was refused, if it was.
+        reason: Option<String>,
+    },
+    /// Relay a `/keyMaterial` request to the target user's provider.
+    ForwardKeyMaterial {
+        /// The target provider's domain.
+        to: String,
+        /// Correlates the answer ([`HubInput::KeyMaterialAnswer`]).
+        request_id: u64,
+        /// The `KeyMaterialRequest` bytes.
+        body: Vec<u8>,
+    },
+    /// The relayed `/keyMaterial` response, for the original requester.
+    KeyMaterial {
+        /// The requester's provider.
+        to: String,
+        /// The response.
+        response: KeyMaterialResponse,
+    },
+    /// The response to `/groupInfo`.
+    GroupInfo(GroupInfoAnswer),
+    /// The answer to [`HubInput::RoomState`] (`None`: refused).
+    RoomState(Option<Box<JoinInfo>>),
+    /// `POST /notify/{roomId}` to a follower.
+    Notify {
+        /// The destination provider.
+        to: String,
+        /// The room URI.
+        room_id: String,
+        /// The per-(room, destination) sequence number (envelope).
+        seq: u64,
+        /// The `FanoutMessages` bytes.
+        body: Vec<u8>,
+    },
+    /// A request the hub could not answer in protocol terms (HTTP 4xx).
+    Refused(HubError),
+}
+
+/// Why the hub refused a request. [`update_refusal`] maps these to response codes.
+#[derive(Debug, Error)]
+pub enum HubError {
+    /// The hub does not host this room.
+    #[error("hub.no-such-room: {0}")]
+    NoSuchRoom(String),
+    /// The room already exists.
+    #[error("hub.room-exists: {0}")]
+    RoomExists(String),
+    /// The request bytes do not decode.
+    #[error("hub.decode: {0}")]
+    Decode(#[from] WireError),
+    /// The room refused the handshake.
+    #[error("{0}")]
+    Room(#[from] RoomError),
+    /// The room could not be bootstrapped.
+    #[error("hub.bootstrap: {0}")]
+    Bootstrap(#[from] BootstrapError),
+    /// The sender's user is being removed or banned (protocol-06 §5.3).
+    #[error("hub.sender-blocked: {0} is removed or banned; only Remove and SelfRemove are accepted (protocol-06 §5.3)")]
+    Blocked(String),
+    /// The sender could not be identified.
+    #[error("hub.unknown-sender: {0}")]
+    UnknownSender(&'static str),
+    /// A commit's GroupInfo is `partial` (unsupported, see `spec/deviations.md`).
+    #[error("hub.partial-group-info: only a full GroupInfo is accepted")]
+    PartialGroupInfo,
+    /// A commit that adds clients came without a Welcome, or the Welcome is not
+    /// for exactly the added KeyPackages.
+    #[error("hub.welcome-mismatch: {0}")]
+    WelcomeMismatch(&'static str),
+    /// The message is not application content in a PrivateMessage (protocol-06 §5.4).
+    #[error("hub.not-application-message: {0}")]
+    NotApplication(String),
+    /// The message is from a future epoch.
+    #[error("hub.future-epoch: message epoch {message}, room epoch {current}")]
+    FutureEpoch {
+        /// The message's epoch.
+        message: u64,
+        /// The room's.
+        current: u64,
+    },
+    /// Room policy refused (rule id first).
+    #[error("{0}")]
+    Policy(String),
+    /// A signed request failed verification.
+    #[error("{0}")]
+    Auth(#[from] auth::AuthError),
+    /// No pending `/keyMaterial` relay with this id.
+    #[error("hub.unknown-request: {0}")]
+    UnknownRequest(u64),
+    /// Internal error (encoding our own output).
+    #[error("hub.internal: {0}")]
+    Internal(String),
+}
+
+/// The one place where hub refusals become `/update` response codes
+/// (protocol-06 §5.3).
+pub fn update_refusal(err: &HubError, proposal_refs: &[Vec<u8>]) -> UpdateRoomResponse {
+    let desc = WireString::new(describe(err)).unwrap_or_default();
+    let invalid = || UpdateResult::InvalidProposal {
+        invalid_proposals: proposal_refs
+            .iter()
+            .map(|r| ProposalRef::from(r.clone()))
+            .collect(),
+    };
+    let result = match err {
+        HubError::Room(RoomError::WrongEpoch { current, .. }) => UpdateResult::WrongEpoch {
+            current_epoch: *current,
+        },
+        HubError::Room(RoomError::Rejected(_) | RoomError::OmitsQueuedProposals { .. })
+        | HubError::Blocked(_)
+        | HubError::Policy(_)
+        | HubError::NoSuchRoom(_)
+        | HubError::Internal(_)
+        | HubError::Room(RoomError::Internal(_) | RoomError::Storage(_) | RoomError::Merge(_)) => {
+            UpdateResult::NotAllowed
+        }
+        _ => invalid(),
+    };
+    UpdateRoomResponse {
+        error_description: desc,
+        result,
+    }
+}
+
+/// The `errorDescription` of a refusal: a rule id, a colon, the details. For a
+/// policy denial the rule id is `policy::Denial::rule_id()`.
+pub fn describe(err: &HubError) -> String {
+    match err {
+        HubError::Room(RoomError::Rejected(r)) => r.rule.clone(),
+        HubError::Room(e @ RoomError::WrongEpoch { .. }) => format!("hub.wrong-epoch: {e}"),
+        HubError::Room(e @ RoomError::OmitsQueuedProposals { .. }) => {
+            format!("hub.commit-omits-queued-proposals: {e}")
+        }
+        HubError::Room(e @ RoomError::DuplicateProposal) => format!("hub.duplicate-proposal: {e}"),
+        HubError::Room(
+            e @ (RoomError::MissingGroupInfo
+            | RoomError::GroupInfoInvalid(_)
+            | RoomError::GroupInfoMismatch { .. }),
+        ) => format!("hub.group-info: {e}"),
+        HubError::Room(e @ (RoomError::Mls(_) | RoomError::Stage(_))) => {
+            format!("mls.invalid: {e}")
+        }
+        HubError::Room(e) => format!("room.refused: {e}"),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Outgoing {
+    body: Vec<u8>,
+    last_sent_ms: u64,
+}
+
+struct HubRoom {
+    room: PublicRoom,
+    /// KeyPackageRef → provider (protocol-06 §5.2, §5.3 Welcome routing).
+    kp_routes: BTreeMap<Vec<u8>, String>,
+    /// Next sequence number per destination provider.
+    next_seq: BTreeMap<String, u64>,
+    /// Unacknowledged notifies: (destination, seq) → message.
+    outbox: BTreeMap<(String, u64), Outgoing>,
+    /// Hub acceptance time of each queued proposal (§5.6 `hub_accepted_time`).
+    accepted_at: BTreeMap<Vec<u8>, u64>,
+}
+
+/// Everything observable about a hub room, for before/after comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct HubRoomSnapshot {
+    /// The MLS view.
+    pub room: RoomView,
+    /// KeyPackageRef (hex) → provider.
+    pub kp_routes: BTreeMap<String, String>,
+    /// Next notify sequence number per provider.
+    pub next_seq: BTreeMap<String, u64>,
+    /// Unacknowledged notifies: "provider#seq" → body (hex).
+    pub outbox: BTreeMap<String, String>,
+    /// Acceptance time per queued ProposalRef (hex).
+    pub accepted_at: BTreeMap<String, u64>,
+}
+
+struct PendingRelay {
+    requester: String,
+    target: String,
+    room_id: String,
+}
+
+/// The hub of one provider.
+pub struct Hub {
+    domain: String,
+    rooms: BTreeMap<String, HubRoom>,
+    relays: BTreeMap<u64, PendingRelay>,
+    next_request: u64,
+    retry_ms: u64,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("domain", &self.domain)
+            .field("rooms", &self.rooms.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The provider domain of a client credential identity or user URI.
+fn provider_of(identity: &[u8]) -> Option<String> {
+    MimiUri::from_bytes(identity)
+        .ok()
+        .map(|u| u.provider().to_owned())
+}
+
+impl Hub {
+    /// A hub for provider `domain` that re-sends unacknowledged notifies after `retry_ms`.
+    pub fn new(domain: &str, retry_ms: u64) -> Self {
+        Self {
+            domain: domain.to_owned(),
+            rooms: BTreeMap::new(),
+            relays: BTreeMap::new(),
+            next_request: 0,
+            retry_ms,
+        }
+    }
+
+    /// This hub's provider domain.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The room's MLS view, if hosted.
+    pub fn room(&self, room_id: &str) -> Option<&PublicRoom> {
+        self.rooms.get(room_id).map(|r| &r.room)
+    }
+
+    /// The room ids hosted here.
+    pub fn rooms(&self) -> impl Iterator<Item = &String> {
+        self.rooms.keys()
+    }
+
+    /// Number of notifies not yet acknowledged, over all rooms.
+    pub fn unacknowledged(&self) -> usize {
+        self.rooms.values().map(|r| r.outbox.len()).sum()
+    }
+
+    /// A serialized snapshot of a room's whole hub state (JSON bytes); a refused
+    /// request must leave it identical.
+    pub fn snapshot(&self, room_id: &str) -> Option<Vec<u8>> {
+        let r = self.rooms.get(room_id)?;
+        let snap = HubRoomSnapshot {
+            room: r.room.view().ok()?,
+            kp_routes: r
+                .kp_routes
+                .iter()
+                .map(|(k, v)| (hex::encode(k), v.clone()))
+                .collect(),
+            next_seq: r.next_seq.clone(),
+            outbox: r
+                .outbox
+                .iter()
+                .map(|((p, s), o)| (format!("{p}#{s}"), hex::encode(&o.body)))
+                .collect(),
+            accepted_at: r
+                .accepted_at
+                .iter()
+                .map(|(k, v)| (hex::encode(k), *v))
+                .collect(),
+        };
+        serde_json::to_vec(&snap).ok()
+    }
+
+    /// Handle one request at time `now_ms` from provider `from`.
+    pub fn handle(&mut self, now_ms: u64, from: &str, input: HubInput) -> Vec<HubOutput> {
+        match input {
+            HubInput::CreateRoom {
+                room_id,
+                group_info,
+                ratchet_tree,
+            } => vec![HubOutput::RoomCreated(
+                self.create_room(from, &room_id, &group_info, &ratchet_tree)
+                    .map_err(|e| e.to_string()),
+            )],
+            HubInput::Update { room_id, body } => self.update(now_ms, &room_id, &body),
+            HubInput::SubmitMessage { room_id, body } => self.submit(now_ms, &room_id, &body),
+            HubInput::KeyMaterial { body } => self.key_material(from, &body),
+            HubInput::KeyMaterialAnswer { request_id, body } => {
+                self.key_material_answer(from, request_id, &body)
+            }
+            HubInput::GroupInfo { room_id, body } => {
+                vec![HubOutput::GroupInfo(self.group_info(&room_id, &body))]
+            }
+            HubInput::RoomState { room_id } => {
+                let info = self.rooms.get(&room_id).and_then(|hr| {
+                    let member_here = hr
+                        .room
+                        .members()
+                        .values()
+                        .any(|i| provider_of(i).as_deref() == Some(from));
+                    member_here.then(|| join_info(hr).ok()).flatten()
+                });
+                vec![HubOutput::RoomState(info.map(Box::new))]
+            }
+            HubInput::NotifyAck { room_id, seq } => {
+                if let Some(r) = self.rooms.get_mut(&room_id) {
+                    r.outbox.remove(&(from.to_owned(), seq));
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Re-send every notify unacknowledged for at least the retry interval.
+    pub fn poll_timeout(&mut self, now_ms: u64) -> Vec<HubOutput> {
+        let mut out = Vec::new();
+        for (room_id, r) in &mut self.rooms {
+            for ((to, seq), o) in &mut r.outbox {
+                if now_ms.saturating_sub(o.last_sent_ms) >= self.retry_ms {
+                    o.last_sent_ms = now_ms;
+                    out.push(HubOutput::Notify {
+                        to: to.clone(),
+                        room_id: room_id.clone(),
+                        seq: *seq,
+                        body: o.body.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn create_room(
+        &mut self,
+        from: &str,
+        room_id: &str,
+        group_info: &[u8],
+        ratchet_tree: &[u8],
+    ) -> Result<(), HubError> {
+        if self.rooms.contains_key(room_id) {
+            return Err(HubError::RoomExists(room_id.to_owned()));
+        }
+        if from != self.domain {
+            return Err(HubError::Policy(format!(
+                "hub.foreign-creator: rooms are created by the hub's own provider, not {from} (protocol-06 §3.1)"
+            )));
+        }
+        let room = PublicRoom::from_group_info(group_info, ratchet_tree, Arc::new(MimiLogic))?;
+        let state = policy_state(&room.dictionary(), &room.members())
+            .map_err(|e| HubError::Policy(e.rule))?;
+        policy::validate_state(&state)
+            .map_err(|e| HubError::Policy(format!("policy.invalid-policy: {e}")))?;
+        for identity in room.members().values() {
+            let user = user_of_client(identity).map_err(|e| HubError::Policy(e.rule))?;
+            if !state.participants.contains_key(&user) {
+                return Err(HubError::Policy(format!(
+                    "policy.client-of-unlisted-user: {user} (protocol-06 §7.5)"
+                )));
+            }
+        }
+        self.rooms.insert(
+            room_id.to_owned(),
+            HubRoom {
+                room,
+                kp_routes: BTreeMap::new(),
+                next_seq: BTreeMap::new(),
+                outbox: BTreeMap::new(),
+                accepted_at: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    fn update(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
+        let mut refs = Vec::new();
+        match self.update_inner(now_ms, room_id, body, &mut refs) {
+            Ok(mut outputs) => {
+                outputs.insert(
+                    0,
+                    HubOutput::Update(UpdateRoomResponse {
+                        error_description: WireString::default(),
+                        result: UpdateResult::Success {
+                            accepted_timestamp: now_ms,
+                        },
+                    }),
+                );
+                outputs
+            }
+            Err(e) => vec![HubOutput::Update(update_refusal(&e, &refs))],
+        }
+    }
+
+    fn update_inner(
+        &mut self,
+        now_ms: u64,
+        room_id: &str,
+        body: &[u8],
+        refs: &mut Vec<Vec<u8>>,
+    ) -> Result<Vec<HubOutput>, HubError> {
+        let req: UpdateRequest = decode_exact(body)?;
+        let hr = self
+            .rooms
+            .get_mut(room_id)
+            .ok_or_else(|| HubError::NoSuchRoom(room_id.to_owned()))?;
+        let first = req.bundle.proposal_or_commit.as_bytes().to_vec();
+        match req.bundle.body {
+            HandshakeBundleBody::Proposal { more_proposals } => {
+                let mut all = vec![first.clone()];
+                all.extend(more_proposals.iter().map(|m| m.as_bytes().to_vec()));
+                // protocol-06 §5.3: the list is one transaction.
+                let checkpoint = hr.room.checkpoint()?;
+                let mut accepted = Vec::new();
+                for m in &all {
+                    let r = peek::proposal_ref(m);
+                    let step = blocked_check(&hr.room, m)
+                        .and_then(|()| hr.room.process_handshake(m, None).map_err(HubError::from));
+                    match step {
+                        Ok(Accepted::Proposal(info)) => accepted.push(info.reference),
+                        Ok(Accepted::Commit(_)) => {
+                            hr.room.rollback(checkpoint)?;
+                            return Err(HubError::Internal("commit in a proposal list".into()));
+                        }
+                        Err(e) => {
+                            hr.room.rollback(checkpoint)?;
+                            refs.extend(r);
+                            return Err(e);
+                        }
+                    }
+                }
+                for r in accepted {
+                    hr.accepted_at.insert(r, now_ms);
+                }
+                let fanout = FanoutMessage {
+                    timestamp: now_ms,
+                    message: MlsMessage::from_bytes(&first)?,
+                    body: FanoutBody::Proposal { more_proposals },
+                };
+                let targets = providers_of(hr.room.members().values());
+                Ok(hr.fan_out(room_id, now_ms, &fanout, targets)?)
+            }
+            HandshakeBundleBody::Commit {
+                welcome,
+                group_info_option,
+                ratchet_tree_option: _,
+            } => {
+                let gi = match group_info_option {
+                    GroupInfoOption::Full { group_info } => {
+                        mls_wrap(wire_format::GROUP_INFO, group_info.as_bytes())
+                    }
+                    GroupInfoOption::Partial { .. } => return Err(HubError::PartialGroupInfo),
+                };
+                blocked_check(&hr.room, &first)?;
+                let checkpoint = hr.room.checkpoint()?;
+                let info = match hr.room.process_handshake(&first, Some(&gi))? {
+                    Accepted::Commit(info) => info,
+                    Accepted::Proposal(_) => {
+                        hr.room.rollback(checkpoint)?;
+                        return Err(HubError::Internal("proposal in a commit bundle".into()));
+                    }
+                };
+                // protocol-06 §5.3: the Welcome must be for exactly the added KeyPackages.
+                let welcome_check = match (&welcome, info.added_key_package_refs.is_empty()) {
+                    (None, true) => Ok(None),
+                    (None, false) => Err(HubError::WelcomeMismatch(
+                        "the commit adds clients but carries no Welcome",
+                    )),
+                    (Some(_), true) => {
+                        Err(HubError::WelcomeMismatch("a Welcome without added clients"))
+                    }
+                    (Some(w), false) => {
+                        let wrapped = mls_wrap(wire_format::WELCOME, w.as_bytes());
+                        let mut theirs: Vec<Vec<u8>> = w
+                            .parse()
+                            .map(|w| {
+                                w.secrets()
+                                    .iter()
+                                    .map(|s| s.new_member().as_slice().to_vec())
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let mut ours = info.added_key_package_refs.clone();
+                        theirs.sort();
+                        ours.sort();
+                        if theirs == ours {
+                            Ok(Some(wrapped))
+                        } else {
+                            Err(HubError::WelcomeMismatch(
+                                "Welcome secrets are not for the added KeyPackages",
+                            ))
+                        }
+                    }
+                };
+                let welcome_msg = match welcome_check {
+                    Ok(w) => w,
+                    Err(e) => {
+                        hr.room.rollback(checkpoint)?;
+                        return Err(e);
+                    }
+                };
+                hr.accepted_at.clear();
+                let mut targets = providers_of(hr.room.members().values());
+                for (_, identity) in &info.removed {
+                    targets.extend(provider_of(identity));
+                }
+                let fanout = FanoutMessage {
+                    timestamp: now_ms,
+                    message: MlsMessage::from_bytes(&first)?,
+                    body: FanoutBody::Commit {
+                        external_proposals: Vec::new(),
+                    },
+                };
+                let mut out = hr.fan_out(room_id, now_ms, &fanout, targets)?;
+                if let Some(w) = welcome_msg {
+                    let mut dests = BTreeSet::new();
+                    for (r, identity) in info.added_key_package_refs.iter().zip(&info.added) {
+                        match hr.kp_routes.get(r) {
+                            Some(p) => {
+                                dests.insert(p.clone());
+                            }
+                            None => dests.extend(provider_of(identity)),
+                        }
+                    }
+                    let tree = hr.room.ratchet_tree()?;
+                    let fanout = FanoutMessage {
+                        timestamp: now_ms,
+                        message: MlsMessage::from_bytes(&w)?,
+                        body: FanoutBody::Welcome {
+                            ratchet_tree_option: RatchetTreeOption::Full {
+                                ratchet_tree: MlsRatchetTree::from_bytes(&tree)?,
+                            },
+                        },
+                    };
+                    out.extend(hr.fan_out(room_id, now_ms, &fanout, dests)?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn submit(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
+        let (status, reason) = match self.submit_inner(now_ms, room_id, body) {
+            Ok((status, mut outs)) => {
+                outs.insert(
+                    0,
+                    HubOutput::Submit {
+                        response: SubmitMessageResponse {
+                            protocol: Protocol::Mls10,
+                            status,
+                        },
+                        reason: None,
+                    },
+                );
+                return outs;
+            }
+            Err(SubmitRefusal::TooOld(current)) => (
+                SubmitStatus::EpochTooOld {
+                    current_epoch: current,
+                },
+                format!("hub.epoch-too-old: room is at epoch {current}"),
+            ),
+            Err(SubmitRefusal::NotAllowed(e)) => (SubmitStatus::NotAllowed, e.to_string()),
+        };
+        vec![HubOutput::Submit {
+            response: SubmitMessageResponse {
+                protocol: Protocol::Mls10,
+                status,
+            },
+            reason: Some(reason),
+        }]
+    }
+
+    fn submit_inner(
+        &mut self,
+        now_ms: u64,
+        room_id: &str,
+        body: &[u8],
+    ) -> Result<(SubmitStatus, Vec<HubOutput>), SubmitRefusal> {
+        let req: SubmitMessageRequest =
+            decode_exact(body).map_err(|e| SubmitRefusal::NotAllowed(HubError::from(e)))?;
+        let hr = self
+            .rooms
+            .get_mut(room_id)
+            .ok_or_else(|| SubmitRefusal::NotAllowed(HubError::NoSuchRoom(room_id.to_owned())))?;
+        let msg = req.app_message.as_bytes().to_vec();
+        let epoch = hr
+            .room
+            .check_application_message(&msg)
+            .map_err(|e| SubmitRefusal::NotAllowed(HubError::NotApplication(e.to_string())))?;
+        let current = hr.room.epoch();
+        if epoch < current {
+            return Err(SubmitRefusal::TooOld(current));
+        }
+        if epoch > current {
+            return Err(SubmitRefusal::NotAllowed(HubError::FutureEpoch {
+                message: epoch,
+                current,
+            }));
+        }
+        let sender = req
+            .sending_uri
+            .uri
+            .as_str()
+            .ok_or(SubmitRefusal::NotAllowed(HubError::UnknownSender(
+                "sendingUri not UTF-8",
+            )))?
+            .to_owned();
+        check_can_send(&hr.room, &sender).map_err(SubmitRefusal::NotAllowed)?;
+        let fanout = FanoutMessage {
+            timestamp: now_ms,
+            message: req.app_message.clone(),
+            body: FanoutBody::Application { frank: None },
+        };
+        let targets = providers_of(hr.room.members().values());
+        let outs = hr
+            .fan_out(room_id, now_ms, &fanout, targets)
+            .map_err(SubmitRefusal::NotAllowed)?;
+        Ok((
+            SubmitStatus::Accepted {
+                accepted_timestamp: now_ms,
+                frank: None,
+            },
+            outs,
+        ))
+    }
+
+    fn key_material(&mut self, from: &str, body: &[u8]) -> Vec<HubOutput> {
+        let req: KeyMaterialRequest = match decode_exact(body) {
+            Ok(r) => r,
+            Err(e) => return vec![HubOutput::Refused(e.into())],
+        };
+        if let Err(e) = auth::verify_key_material_request(&req) {
+            return vec![HubOutput::Refused(e.into())];
+        }
+        let room_id = req.room_id.uri.as_str().unwrap_or_default().to_owned();
+        let Some(hr) = self.rooms.get(&room_id) else {
+            return vec![HubOutput::Refused(HubError::NoSuchRoom(room_id))];
+        };
+        // The requester must be a listed participant of the room, asking
+        // through its own provider (protocol-06 §5.2: key material is fetched
+        // to add the target to this room).
+        let requester = req.requesting_user.uri.as_str().unwrap_or_default();
+        let listed = decode_participants(
+            hr.room
+                .dictionary()
+                .get(&PARTICIPANT_LIST)
+                .map(Vec::as_slice),
+        )
+        .map(|l| l.iter().any(|(u, _)| u == requester))
+        .unwrap_or(false);
+        if !listed || provider_of(requester.as_bytes()).as_deref() != Some(from) {
+            return vec![HubOutput::Refused(HubError::Policy(format!(
+                "hub.requester-not-participant: {requester} via {from}"
+            )))];
+        }
+        let Some(target) = provider_of(req.target_user.uri.0.as_slice()) else {
+            return vec![HubOutput::Refused(HubError::UnknownSender(
+                "targetUser is not a mimi URI",
+            ))];
+        };
+        let id = self.next_request;
+        self.next_request += 1;
+        self.relays.insert(
+            id,
+            PendingRelay {
+                requester: from.to_owned(),
+                target: target.clone(),
+                room_id,
+            },
+        );
+        vec![HubOutput::ForwardKeyMaterial {
+            to: target,
+            request_id: id,
+            body: body.to_vec(),
+        }]
+    }
+
+    fn key_material_answer(&mut self, from: &str, request_id: u64, body: &[u8]) -> Vec<HubOutput> {
+        // Only the provider the request was relayed to may answer it.
+        if self
+            .relays
+            .get(&request_id)
+            .is_none_or(|r| r.target != from)
+        {
+            return vec![HubOutput::Refused(HubError::UnknownRequest(request_id))];
+        }
+        let resp: KeyMaterialResponse = match decode_exact(body) {
+            Ok(r) => r,
+            Err(e) => return vec![HubOutput::Refused(e.into())],
+        };
+        let Some(relay) = self.relays.remove(&request_id) else {
+            return vec![HubOutput::Refused(HubError::UnknownRequest(request_id))];
+        };
+        // protocol-06 §5.2: remember, for the room the request named, which
+        // provider each KeyPackage came from (Welcome routing, §5.3).
+        if let Some(hr) = self.rooms.get_mut(&relay.room_id) {
+            for c in &resp.clients {
+                if let ClientKeyMaterialStatus::Success { key_package } = &c.status {
+                    let wrapped = mls_wrap(wire_format::KEY_PACKAGE, key_package.as_bytes());
+                    if let Ok(r) = key_package_ref(&wrapped) {
+                        hr.kp_routes.insert(r, relay.target.clone());
+                    }
+                }
+            }
+        }
+        vec![HubOutput::KeyMaterial {
+            to: relay.requester,
+            response: resp,
+        }]
+    }
+
+    fn group_info(&self, room_id: &str, body: &[u8]) -> GroupInfoAnswer {
+        let Some(hr) = self.rooms.get(room_id) else {
+            return GroupInfoAnswer::NoSuchRoom;
+        };
+        let req: GroupInfoRequest = match decode_exact(body) {
+            Ok(r) => r,
+            Err(e) => return GroupInfoAnswer::NotAuthorized(format!("hub.decode: {e}")),
+        };
+        let identity = match auth::verify_group_info_request(&req) {
+            Ok(identity) => identity,
+            Err(e) => return GroupInfoAnswer::NotAuthorized(e.to_string()),
+        };
+        if let Err(rule) = may_join(&hr.room, &identity) {
+            return GroupInfoAnswer::NotAuthorized(rule);
+        }
+        match join_info(hr) {
+            Ok(info) => GroupInfoAnswer::Success(Box::new(info)),
+            Err(e) => GroupInfoAnswer::NotAuthorized(format!("hub.internal: {e}")),
+        }
+    }
+}
+
+/// The kept GroupInfo, the tree and the pending proposals of a room (§5.6).
+fn join_info(hr: &HubRoom) -> Result<JoinInfo, HubError> {
+    let gi = hr.room.group_info().to_vec();
+    let tree = hr.room.ratchet_tree()?;
+    let pending = hr.room.queued_proposal_messages();
+    let tbe = GroupInfoRatchetTreeTBE {
+        group_info: MlsGroupInfo::from_bytes(
+            mls_body(wire_format::GROUP_INFO, &gi).unwrap_or_default(),
+        )?,
+        ratchet_tree_option: RatchetTreeOption::Full {
+            ratchet_tree: MlsRatchetTree::from_bytes(&tree)?,
+        },
+        pending_proposals: pending
+            .iter()
+            .map(|p| {
+                Ok(PendingProposal {
+                    proposal: MlsMessage::from_bytes(p)?,
+                    hub_accepted_time: peek::proposal_ref(p)
+                        .and_then(|r| hr.accepted_at.get(&r).copied())
+                        .unwrap_or_default(),
+                })
+            })
+            .collect::<Result<_, WireError>>()?,
+    };
+    Ok(JoinInfo {
+        tbe,
+        group_info: gi,
+        ratchet_tree: tree,
+        pending_proposals: pending,
+    })
+}
+
+enum SubmitRefusal {
+    TooOld(u64),
+    NotAllowed(HubError),
+}
+
+impl HubRoom {
+    fn fan_out(
+        &mut self,
+        room_id: &str,
+        now_ms: u64,
+        message: &FanoutMessage,
+        targets: BTreeSet<String>,
+    ) -> Result<Vec<HubOutput>, HubError> {
+        let body = crate::wire::encode(&FanoutMessages(vec![message.clone()]))
+            .map_err(|e| HubError::Internal(e.to_string()))?;
+        let mut out = Vec::new();
+        for to in targets {
+            let seq = self.next_seq.entry(to.clone()).or_insert(0);
+            let s = *seq;
+            *seq += 1;
+            self.outbox.insert(
+                (to.clone(), s),
+                Outgoing {
+                    body: body.clone(),
+                    last_sent_ms: now_ms,
+                },
+            );
+            out.push(HubOutput::Notify {
+                to,
+                room_id: room_id.to_owned(),
+                seq: s,
+                body: body.clone(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn providers_of<'a>(identities: impl Iterator<Item = &'a Vec<u8>>) -> BTreeSet<String> {
+    identities.filter_map(|i| provider_of(i)).collect()
+}
+
+/// Users that a queued proposal removes from the participant list or bans
+/// (protocol-06 §5.3: the hub blocks them once it has seen the removal).
+pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
+    let dict = room.dictionary();
+    let Ok(list) = decode_participants(dict.get(&PARTICIPANT_LIST).map(Vec::as_slice)) else {
+        return BTreeSet::new();
+    };
+    let banned_role = policy_state(&dict, &room.members())
+        .map(|s| s.has_banned_role())
+        .unwrap_or(false);
+    let mut out = BTreeSet::new();
+    for q in room.queued_proposals().unwrap_or_default() {
+        if let ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(b)) = &q.kind {
+            if let Ok(u) = decode_exact::<ParticipantListUpdate>(b) {
+                let at = |i: u32| {
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| list.get(i))
+                        .map(|(u, _)| u.clone())
+                };
+                out.extend(u.removed_indices.iter().filter_map(|i| at(*i)));
+                if banned_role {
+                    out.extend(
+                        u.changed_role_participants
+                            .iter()
+                            .filter(|c| c.role_index == 1)
+                            .filter_map(|c| at(c.user_index)),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Refuse a handshake from a member whose user is blocked, unless it is a
+/// Remove or SelfRemove proposal (protocol-06 §5.3).
+fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
+    let Some(h) = peek::public_header(message) else {
+        return Ok(()); // openmls will refuse it with a precise error
+    };
+    let Some(leaf) = h.member_leaf else {
+        return Ok(());
+    };
+    let Some(identity) = room.members().get(&leaf).cloned() else {
+        return Ok(());
+    };
+    let Ok(user) = user_of_client(&identity) else {
+        return Ok(());
+    };
+    if !blocked_users(room).contains(&user) {
+        return Ok(());
+    }
+    let removal = matches!(
+        h.proposal_type.map(openmls::prelude::ProposalType::from),
+        Some(openmls::prelude::ProposalType::Remove | openmls::prelude::ProposalType::SelfRemove)
+    );
+    if removal {
+        Ok(())
+    } else {
+        Err(HubError::Blocked(user))
+    }
+}
+
+/// protocol-06 §5.4 with room-policy-03 §8.3: `sendingUri` must be a listed,
+/// active, unblocked user whose role has `canSendMessage`.
+fn check_can_send(room: &PublicRoom, sender: &str) -> Result<(), HubError> {
+    if blocked_users(room).contains(sender) {
+        return Err(HubError::Blocked(sender.to_owned()));
+    }
+    let state =
+        policy_state(&room.dictionary(), &room.members()).map_err(|e| HubError::Policy(e.rule))?;
+    let client = state
+        .clients
+        .get(sender)
+        .and_then(|c| c.iter().next())
+        .cloned()
+        .unwrap_or_default();
+    policy::authorize(
+        &state,
+        &Actor::new(sender, &client),
+        &Change::SendMessage(MessageAction::Send),
+    )
+    .map_err(|d| HubError::Policy(format!("{}: {d} ({})", d.rule_id(), d.section())))
+}
+
+/// protocol-06 §5.6: may the client with `identity` join by external commit?
+/// A listed user may add its own client (`canAddOwnClient`); an unlisted one
+/// may join openly (`canOpenJoin` on role 0) or by preauthorization.
+fn may_join(room: &PublicRoom, identity: &[u8]) -> Result<(), String> {
+    let state = policy_state(&room.dictionary(), &room.members()).map_err(|e| e.rule)?;
+    let actor = actor_of(identity).map_err(|e| e.rule)?;
+    let deny = |d: policy::Denial| format!("{}: {d} ({})", d.rule_id(), d.section());
+    if blocked_users(room).contains(&actor.user) {
+        return Err(format!("hub.sender-blocked: {}", actor.user));
+    }
+    if state.participants.contains_key(&actor.user) {
+        let role = state.role_of(&actor.user);
+        if state
+            .role(role)
+            .is_some_and(|r| r.has(policy::Capability::CanAddOwnClient))
+        {
+            Ok(())
+        } else {
+            Err(deny(policy::Denial::MissingCapability {
+                capability: policy::Capability::CanAddOwnClient,
+                role,
+                section: policy::denial::capability_section(policy::Capability::CanAddOwnClient),
+            }))
+        }
+    } else if state.preauth_match(&actor.claims, false).is_some()
+        || state
+            .role(0)
+            .is_some_and(|r| r.has(policy::Capability::CanOpenJoin))
+    {
+        Ok(())
+    } else {
+        Err(deny(policy::Denial::MissingCapability {
+            capability: policy::Capability::CanOpenJoin,
+            role: 0,
+            section: policy::denial::capability_section(policy::Capability::CanOpenJoin),
+        }))
+    }
+}

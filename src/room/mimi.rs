@@ -1,0 +1,789 @@
+//! The MIMI component logic: participant list, room metadata and room policy
+//! components, enforced identically by the hub and every client.
+//!
+//! [`MimiLogic`] plugs into the [`ComponentLogic`] seam of [`super::component`]:
+//!
+//! * [`ComponentLogic::apply`] computes the new value of a component from the
+//!   AppDataUpdates of one commit:
+//!   * `participant_list` (0x0022, protocol-06 §7.5): every `ParticipantListUpdate`
+//!     of a commit is read against the **pre-commit** list (role changes and
+//!     removals by index into it, additions appended in commit order); an index
+//!     touched twice, an out-of-range index, a user added twice or already
+//!     listed refuses the commit;
+//!   * `room_metadata` (0x0023, §7.6): one `RoomMetaUpdate` replaces the value;
+//!     more than one per commit is refused;
+//!   * `roles_list`, `preauth_list`, `base_room_policy` (room-policy-03 §3–§5):
+//!     the update must decode and replaces the value;
+//!   * removing any of these components is refused; other components are
+//!     replaced (last update wins).
+//! * [`ComponentLogic::check_commit`] translates the whole staged commit into
+//!   `policy::Proposal`s — participant-list entries, MLS Adds/Removes/SelfRemoves,
+//!   the joiner's own client of an external commit, metadata fields changed, policy
+//!   components replaced — each attributed to its proposer (the committer for
+//!   by-value proposals), and asks [`policy::authorize_commit`] with the
+//!   committer's user. That one decision carries the §5.3 ordering rules: a
+//!   client's user must be listed no later than the commit adding the client,
+//!   a removed or banned user loses every client in the same commit, one change
+//!   per user per commit, one metadata update per commit, and the roles/preauth
+//!   same-commit rules. A denial becomes a [`ComponentRejection`] whose `rule`
+//!   starts with [`policy::Denial::rule_id`].
+//!
+//! Users are derived from client credentials: a client URI
+//! `mimi://<domain>/d/<user>/<device>` (identity-05) or `mimi://<domain>/d/<id>`
+//! belongs to the user `mimi://<domain>/u/<first segment>` (see
+//! `spec/deviations.md`, "hub/follower (protocol -06)").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tls_codec::Serialize as _;
+
+use super::component::{
+    AppDataOp, CommitSummary, Committer, ComponentId, ComponentLogic, ComponentRejection,
+    Dictionary, ProposalSender, ReplaceLogic,
+};
+use super::ProposalKind;
+use crate::policy::{
+    self, component_id as cid, Actor, BaseRoomPolicy, Change, Claim, Denial, JoinMethod,
+    MetadataField, PreAuthData, Proposal, RoleData, RoomPolicyState,
+};
+use crate::uri::{MimiUri, UriKind};
+use crate::wire::common::{decode_exact, Opaque, UriBytes, Utf8String};
+use crate::wire::{ParticipantListData, ParticipantListUpdate, RoomMetaData, Uri, UserRolePair};
+
+/// `participant_list` (protocol-06 §7.5).
+pub const PARTICIPANT_LIST: ComponentId = cid::PARTICIPANT_LIST;
+/// `room_metadata` (protocol-06 §7.6).
+pub const ROOM_METADATA: ComponentId = cid::ROOM_METADATA;
+/// `roles_list` (room-policy-03 §3).
+pub const ROLES_LIST: ComponentId = cid::ROLES_LIST;
+/// `preauth_list` (room-policy-03 §4).
+pub const PREAUTH_LIST: ComponentId = cid::PREAUTH_LIST;
+/// `base_room_policy` (room-policy-03 §5).
+pub const BASE_ROOM_POLICY: ComponentId = cid::BASE_ROOM_POLICY;
+
+/// The components whose removal is refused.
+const PROTECTED: [ComponentId; 5] = [
+    PARTICIPANT_LIST,
+    ROOM_METADATA,
+    ROLES_LIST,
+    PREAUTH_LIST,
+    BASE_ROOM_POLICY,
+];
+
+/// The MIMI room logic (see the module doc).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MimiLogic;
+
+fn rej(component: ComponentId, rule: impl Into<String>) -> ComponentRejection {
+    ComponentRejection::new(component, rule)
+}
+
+/// The user a client credential identity belongs to: `mimi://<domain>/u/<first
+/// path segment>` of a `mimi://<domain>/d/…` client URI.
+pub fn user_of_client(identity: &[u8]) -> Result<String, ComponentRejection> {
+    let uri = MimiUri::from_bytes(identity)
+        .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-uri: {e}")))?;
+    if uri.kind() != UriKind::Client {
+        return Err(rej(
+            PARTICIPANT_LIST,
+            "identity.not-a-client-uri: credential identity must be mimi://<domain>/d/…",
+        ));
+    }
+    let first = uri
+        .segments()
+        .first()
+        .ok_or_else(|| rej(PARTICIPANT_LIST, "identity.not-a-client-uri"))?;
+    MimiUri::user(uri.provider(), first)
+        .map(|u| u.to_string())
+        .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-client-uri: {e}")))
+}
+
+/// The policy actor for a client credential identity: its user, the client
+/// (its URI) and the claims its credential carries (provider domain and user URI).
+pub fn actor_of(identity: &[u8]) -> Result<Actor, ComponentRejection> {
+    let user = user_of_client(identity)?;
+    let client = String::from_utf8_lossy(identity).into_owned();
+    let domain = MimiUri::parse(&user)
+        .map(|u| u.provider().to_owned())
+        .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-uri: {e}")))?;
+    Ok(Actor::new(&user, &client).with_claims(vec![Claim::domain(&domain), Claim::user(&user)]))
+}
+
+/// Decode a participant list (absent component → empty list) into `(user, role)` pairs.
+pub fn decode_participants(data: Option<&[u8]>) -> Result<Vec<(String, u32)>, ComponentRejection> {
+    let Some(bytes) = data else {
+        return Ok(Vec::new());
+    };
+    let list: ParticipantListData = decode_exact(bytes)
+        .map_err(|e| rej(PARTICIPANT_LIST, format!("participant-list.decode: {e}")))?;
+    list.participants
+        .iter()
+        .map(|p| {
+            p.user
+                .as_str()
+                .map(|u| (u.to_owned(), p.role_index))
+                .ok_or_else(|| rej(PARTICIPANT_LIST, "participant-list.user-not-utf8"))
+        })
+        .collect()
+}
+
+fn pair(user: &str, role: u32) -> UserRolePair {
+    UserRolePair {
+        user: UriBytes(Opaque::new(user.as_bytes().to_vec())),
+        role_index: role,
+    }
+}
+
+/// Encode a participant list (`ParticipantListData`) from `(user, role)` pairs.
+pub fn encode_participants(entries: &[(String, u32)]) -> Vec<u8> {
+    let data = ParticipantListData {
+        participants: entries.iter().map(|(u, r)| pair(u, *r)).collect(),
+    };
+    // A Vec-backed struct of byte strings always serializes.
+    data.tls_serialize_detached().unwrap_or_default()
+}
+
+/// A `ParticipantListUpdate` payload: role changes and removals by index into
+/// the current list, additions as `(user, role)`.
+pub fn participant_update(
+    changed: &[(u32, u32)],
+    removed: &[u32],
+    added: &[(&str, u32)],
+) -> AppDataOp {
+    let update = ParticipantListUpdate {
+        changed_role_participants: changed
+            .iter()
+            .map(|(i, r)| crate::wire::UserindexRolePair {
+                user_index: *i,
+                role_index: *r,
+            })
+            .collect(),
+        removed_indices: removed.to_vec(),
+        added_participants: added.iter().map(|(u, r)| pair(u, *r)).collect(),
+    };
+    AppDataOp::Update(update.tls_serialize_detached().unwrap_or_default())
+}
+
+/// A `RoomMetaData` value / `RoomMetaUpdate` payload with the given name and
+/// subject (other fields empty, `room_uri` as given).
+pub fn room_metadata(
+    room_uri: &str,
+    name: &str,
+    subject: &str,
+) -> Result<Vec<u8>, ComponentRejection> {
+    let text = |s: &str| {
+        Utf8String::new(s).map_err(|e| rej(ROOM_METADATA, format!("room-metadata.text: {e}")))
+    };
+    let md = RoomMetaData {
+        room_uri: Uri {
+            uri: UriBytes(Opaque::new(room_uri.as_bytes().to_vec())),
+        },
+        room_name: text(name)?,
+        room_descriptions: Vec::new(),
+        room_avatar: Uri {
+            uri: UriBytes::default(),
+        },
+        room_subject: text(subject)?,
+        room_mood: Utf8String::default(),
+    };
+    md.tls_serialize_detached()
+        .map_err(|e| rej(ROOM_METADATA, format!("room-metadata.encode: {e}")))
+}
+
+fn decode_metadata(bytes: &[u8]) -> Result<RoomMetaData, ComponentRejection> {
+    decode_exact(bytes).map_err(|e| rej(ROOM_METADATA, format!("room-metadata.decode: {e}")))
+}
+
+fn decode_tls<T: tls_codec::Deserialize>(
+    component: ComponentId,
+    what: &str,
+    bytes: &[u8],
+) -> Result<T, ComponentRejection> {
+    T::tls_deserialize_exact(bytes).map_err(|e| rej(component, format!("{what}.decode: {e}")))
+}
+
+/// The initial `app_data_dictionary` of a MIMI room: the creator's user with
+/// `creator_role`, the roles list, base policy and room metadata
+/// (protocol-06 §3.1: the creator sets up the room state).
+pub fn initial_dictionary(
+    creator_user: &str,
+    creator_role: u32,
+    roles: &RoleData,
+    base: &BaseRoomPolicy,
+    metadata: &[u8],
+) -> Dictionary {
+    let mut d = Dictionary::new();
+    d.insert(
+        PARTICIPANT_LIST,
+        encode_participants(&[(creator_user.to_owned(), creator_role)]),
+    );
+    d.insert(ROOM_METADATA, metadata.to_vec());
+    d.insert(
+        ROLES_LIST,
+        roles.tls_serialize_detached().unwrap_or_default(),
+    );
+    d.insert(
+        PREAUTH_LIST,
+        PreAuthData::default()
+            .tls_serialize_detached()
+            .unwrap_or_default(),
+    );
+    d.insert(
+        BASE_ROOM_POLICY,
+        base.tls_serialize_detached().unwrap_or_default(),
+    );
+    d
+}
+
+/// The policy view of a room from its dictionary and MLS members (leaf →
+/// credential identity).
+pub fn policy_state(
+    dictionary: &Dictionary,
+    members: &BTreeMap<u32, Vec<u8>>,
+) -> Result<RoomPolicyState, ComponentRejection> {
+    let mut state = RoomPolicyState::default();
+    for (user, role) in decode_participants(dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice))? {
+        state.participants.insert(user, role);
+    }
+    for identity in members.values() {
+        let actor = actor_of(identity)?;
+        if let Some(client) = actor.client {
+            state.clients.entry(actor.user).or_default().insert(client);
+        }
+    }
+    if let Some(b) = dictionary.get(&ROLES_LIST) {
+        state.roles = decode_tls(ROLES_LIST, "roles-list", b)?;
+    }
+    if let Some(b) = dictionary.get(&PREAUTH_LIST) {
+        state.preauth = decode_tls(PREAUTH_LIST, "preauth-list", b)?;
+    }
+    if let Some(b) = dictionary.get(&BASE_ROOM_POLICY) {
+        state.base = decode_tls(BASE_ROOM_POLICY, "base-room-policy", b)?;
+    }
+    Ok(state)
+}
+
+fn apply_participants(
+    current: Option<&[u8]>,
+    updates: &[AppDataOp],
+) -> Result<Option<Vec<u8>>, ComponentRejection> {
+    let list = decode_participants(current)?;
+    let n = list.len();
+    let mut roles: Vec<u32> = list.iter().map(|(_, r)| *r).collect();
+    let mut removed = vec![false; n];
+    let mut touched = BTreeSet::new();
+    let mut added: Vec<(String, u32)> = Vec::new();
+    for op in updates {
+        let AppDataOp::Update(bytes) = op else {
+            return Err(rej(PARTICIPANT_LIST, "participant-list.component-removed"));
+        };
+        let u: ParticipantListUpdate = decode_exact(bytes)
+            .map_err(|e| rej(PARTICIPANT_LIST, format!("participant-list.decode: {e}")))?;
+        let mut touch = |index: u32| -> Result<usize, ComponentRejection> {
+            let i = usize::try_from(index).unwrap_or(usize::MAX);
+            if i >= n {
+                return Err(rej(
+                    PARTICIPANT_LIST,
+                    format!("participant-list.index-out-of-range: index {index}, list has {n}"),
+                ));
+            }
+            if !touched.insert(i) {
+                return Err(rej(
+                    PARTICIPANT_LIST,
+                    format!(
+                        "commit.user-changed-twice: {} (protocol-06 §7.5)",
+                        list[i].0
+                    ),
+                ));
+            }
+            Ok(i)
+        };
+        for c in &u.changed_role_participants {
+            let i = touch(c.user_index)?;
+            roles[i] = c.role_index;
+        }
+        for r in &u.removed_indices {
+            let i = touch(*r)?;
+            removed[i] = true;
+        }
+        for a in &u.added_participants {
+            let user = a
+                .user
+                .as_str()
+                .ok_or_else(|| rej(PARTICIPANT_LIST, "participant-list.user-not-utf8"))?;
+            match MimiUri::parse(user) {
+                Ok(uri) if matches!(uri.kind(), UriKind::User | UriKind::Pseudonym) => {}
+                _ => {
+                    return Err(rej(
+                        PARTICIPANT_LIST,
+                        format!("participant-list.not-a-user-uri: {user}"),
+                    ))
+                }
+            }
+            if list.iter().any(|(u, _)| u == user) {
+                return Err(rej(
+                    PARTICIPANT_LIST,
+                    format!("policy.already-listed: {user} (protocol-06 §7.5)"),
+                ));
+            }
+            if added.iter().any(|(u, _)| u == user) {
+                return Err(rej(
+                    PARTICIPANT_LIST,
+                    format!("commit.user-changed-twice: {user} (protocol-06 §7.5)"),
+                ));
+            }
+            added.push((user.to_owned(), a.role_index));
+        }
+    }
+    let mut next: Vec<(String, u32)> = list
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !removed[*i])
+        .map(|(i, (u, _))| (u.clone(), roles[i]))
+        .collect();
+    next.extend(added);
+    Ok(Some(encode_participants(&next)))
+}
+
+impl ComponentLogic for MimiLogic {
+    fn apply(
+        &self,
+        component_id: ComponentId,
+        current: Option<&[u8]>,
+        updates: &[AppDataOp],
+    ) -> Result<Option<Vec<u8>>, ComponentRejection> {
+        if PROTECTED.contains(&component_id) && updates.contains(&AppDataOp::Remove) {
+            return Err(rej(
+                component_id,
+                "component.removal-refused: MIMI room components cannot be removed",
+            ));
+        }
+        match component_id {
+            PARTICIPANT_LIST => apply_participants(current, updates),
+            ROOM_METADATA => {
+                // protocol-06 §7.6: one metadata update per commit; it replaces the value.
+                if updates.len() > 1 {
+                    return Err(rej(
+                        ROOM_METADATA,
+                        "commit.metadata-updated-twice (protocol-06 §7.6)",
+                    ));
+                }
+                for op in updates {
+                    if let AppDataOp::Update(b) = op {
+                        decode_metadata(b)?;
+                    }
+                }
+                ReplaceLogic.apply(component_id, current, updates)
+            }
+            ROLES_LIST | PREAUTH_LIST | BASE_ROOM_POLICY => {
+                for op in updates {
+                    if let AppDataOp::Update(b) = op {
+                        match component_id {
+                            ROLES_LIST => {
+                                decode_tls::<RoleData>(ROLES_LIST, "roles-list", b).map(|_| ())?
+                            }
+                            PREAUTH_LIST => {
+                                decode_tls::<PreAuthData>(PREAUTH_LIST, "preauth-list", b)
+                                    .map(|_| ())?
+                            }
+                            _ => decode_tls::<BaseRoomPolicy>(
+                                BASE_ROOM_POLICY,
+                                "base-room-policy",
+                                b,
+                            )
+                            .map(|_| ())?,
+                        }
+                    }
+                }
+                ReplaceLogic.apply(component_id, current, updates)
+            }
+            _ => ReplaceLogic.apply(component_id, current, updates),
+        }
+    }
+
+    fn check_commit(&self, commit: &CommitSummary) -> Result<(), ComponentRejection> {
+        let pre = policy_state(&commit.old_dictionary, &commit.members)?;
+        let proposals = commit_proposals(&pre, commit)?;
+        let committer = match &commit.committer {
+            Committer::Member { identity, .. } | Committer::NewMember { identity } => {
+                actor_of(identity)?
+            }
+        };
+        policy::authorize_commit(&pre, &committer, &proposals).map_err(denial_rejection)
+    }
+}
+
+/// The component a denial is reported against.
+fn denial_component(d: &Denial) -> ComponentId {
+    match d {
+        Denial::InvalidPolicy(_) => ROLES_LIST,
+        Denial::SameCommitRule(policy::SameCommitRule::MetadataUpdatedTwice)
+        | Denial::NoCapabilityDefined { .. } => ROOM_METADATA,
+        _ => PARTICIPANT_LIST,
+    }
+}
+
+/// A policy denial as a component rejection whose rule starts with the
+/// denial's `rule_id()`.
+pub fn denial_rejection(d: Denial) -> ComponentRejection {
+    rej(
+        denial_component(&d),
+        format!("{}: {} ({})", d.rule_id(), d, d.section()),
+    )
+}
+
+fn metadata_fields(
+    old: Option<&[u8]>,
+    new: &[u8],
+) -> Result<BTreeSet<MetadataField>, ComponentRejection> {
+    let new = decode_metadata(new)?;
+    let mut fields = BTreeSet::new();
+    let Some(old) = old else {
+        // No metadata before: every non-empty field is set.
+        if !new.room_uri.uri.0.is_empty() {
+            fields.insert(MetadataField::RoomUri);
+        }
+        if !new.room_name.as_str().is_empty() {
+            fields.insert(MetadataField::Name);
+        }
+        if !new.room_descriptions.is_empty() {
+            fields.insert(MetadataField::Description);
+        }
+        if !new.room_avatar.uri.0.is_empty() {
+            fields.insert(MetadataField::Avatar);
+        }
+        if !new.room_subject.as_str().is_empty() {
+            fields.insert(MetadataField::Subject);
+        }
+        if !new.room_mood.as_str().is_empty() {
+            fields.insert(MetadataField::Mood);
+        }
+        return Ok(fields);
+    };
+    let old = decode_metadata(old)?;
+    if old.room_uri != new.room_uri {
+        fields.insert(MetadataField::RoomUri);
+    }
+    if old.room_name != new.room_name {
+        fields.insert(MetadataField::Name);
+    }
+    if old.room_descriptions != new.room_descriptions {
+        fields.insert(MetadataField::Description);
+    }
+    if old.room_avatar != new.room_avatar {
+        fields.insert(MetadataField::Avatar);
+    }
+    if old.room_subject != new.room_subject {
+        fields.insert(MetadataField::Subject);
+    }
+    if old.room_mood != new.room_mood {
+        fields.insert(MetadataField::Mood);
+    }
+    Ok(fields)
+}
+
+/// Translate a staged commit into the policy's proposals, each with its proposer.
+fn commit_proposals(
+    pre: &RoomPolicyState,
+    commit: &CommitSummary,
+) -> Result<Vec<Proposal>, ComponentRejection> {
+    let old_list = decode_participants(
+        commit
+            .old_dictionary
+            .get(&PARTICIPANT_LIST)
+            .map(Vec::as_slice),
+    )?;
+    let mut out = Vec::new();
+    // An external commit adds the joiner's own client (RFC 9420 §12.4.3.2).
+    if let Committer::NewMember { identity } = &commit.committer {
+        let a = actor_of(identity)?;
+        let client = a.client.clone().unwrap_or_default();
+        out.push(Proposal::by(
+            &a,
+            Change::AddClient {
+                user: a.user.clone(),
+                client,
+            },
+        ));
+    }
+    for cp in &commit.proposals {
+        let proposer = match &cp.sender {
+            ProposalSender::Member { identity, .. } | ProposalSender::NewMember { identity } => {
+                actor_of(identity)?
+            }
+            ProposalSender::External => Actor::without_client("external-sender"),
+        };
+        match &cp.kind {
+            ProposalKind::Add(identity) => {
+                let a = actor_of(identity)?;
+                out.push(Proposal::by(
+                    &proposer,
+                    Change::AddClient {
+                        user: a.user,
+                        client: a.client.unwrap_or_default(),
+                    },
+                ));
+            }
+            ProposalKind::Remove(leaf) => {
+                let identity = commit.members.get(leaf).ok_or_else(|| {
+                    rej(
+                        PARTICIPANT_LIST,
+                        format!("commit.remove-unknown-leaf: {leaf}"),
+                    )
+                })?;
+                let a = actor_of(identity)?;
+                out.push(Proposal::by(
+                    &proposer,
+                    Change::RemoveClient {
+                        user: a.user,
+                        client: a.client.unwrap_or_default(),
+                    },
+                ));
+            }
+            ProposalKind::SelfRemove => {
+                out.push(Proposal::by(
+                    &proposer,
+                    Change::RemoveClient {
+                        user: proposer.user.clone(),
+                        client: proposer.client.clone().unwrap_or_default(),
+                    },
+                ));
+            }
+            ProposalKind::AppDataUpdate(id, AppDataOp::Update(bytes)) => {
+                participant_or_policy_changes(
+                    pre, &old_list, commit, *id, bytes, &proposer, &mut out,
+                )?;
+            }
+            ProposalKind::AppDataUpdate(..) => {}
+            ProposalKind::Other(t) if *t == 0x0005 => {
+                // RFC 9420 ReInit.
+                out.push(Proposal::by(&proposer, Change::ReInit));
+            }
+            ProposalKind::Other(_) => {}
+        }
+    }
+    Ok(out)
+}
+
+fn participant_or_policy_changes(
+    pre: &RoomPolicyState,
+    old_list: &[(String, u32)],
+    commit: &CommitSummary,
+    id: ComponentId,
+    bytes: &[u8],
+    proposer: &Actor,
+    out: &mut Vec<Proposal>,
+) -> Result<(), ComponentRejection> {
+    let user_at = |index: u32| -> Result<String, ComponentRejection> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| old_list.get(i))
+            .map(|(u, _)| u.clone())
+            .ok_or_else(|| {
+                rej(
+                    PARTICIPANT_LIST,
+                    format!("participant-list.index-out-of-range: index {index}"),
+                )
+            })
+    };
+    match id {
+        PARTICIPANT_LIST => {
+            let u: ParticipantListUpdate = decode_exact(bytes)
+                .map_err(|e| rej(PARTICIPANT_LIST, format!("participant-list.decode: {e}")))?;
+            for c in &u.changed_role_participants {
+                out.push(Proposal::by(
+                    proposer,
+                    Change::ChangeRole {
+                        user: user_at(c.user_index)?,
+                        role: c.role_index,
+                    },
+                ));
+            }
+            for r in &u.removed_indices {
+                out.push(Proposal::by(
+                    proposer,
+                    Change::RemoveUser { user: user_at(*r)? },
+                ));
+            }
+            for a in &u.added_participants {
+                let user = a
+                    .user
+                    .as_str()
+                    .ok_or_else(|| rej(PARTICIPANT_LIST, "participant-list.user-not-utf8"))?
+                    .to_owned();
+                if user == proposer.user {
+                    // A user adding itself joins (room-policy-03 §8.1.1): by
+                    // preauthorization when an entry matches, else openly.
+                    let method = if pre.preauth_match(&proposer.claims, false).is_some() {
+                        JoinMethod::Preauthorized
+                    } else {
+                        JoinMethod::Open
+                    };
+                    out.push(Proposal::by(
+                        proposer,
+                        Change::Join {
+                            role: a.role_index,
+                            method,
+                        },
+                    ));
+                } else {
+                    out.push(Proposal::by(
+                        proposer,
+                        Change::AddUser {
+                            user,
+                            role: a.role_index,
+                        },
+                    ));
+                }
+            }
+        }
+        ROOM_METADATA => {
+            let fields = metadata_fields(
+                commit.old_dictionary.get(&ROOM_METADATA).map(Vec::as_slice),
+                bytes,
+            )?;
+            out.push(Proposal::by(proposer, Change::UpdateMetadata { fields }));
+        }
+        ROLES_LIST => out.push(Proposal::by(
+            proposer,
+            Change::UpdateRoles(decode_tls(ROLES_LIST, "roles-list", bytes)?),
+        )),
+        PREAUTH_LIST => out.push(Proposal::by(
+            proposer,
+            Change::UpdatePreauth(decode_tls(PREAUTH_LIST, "preauth-list", bytes)?),
+        )),
+        BASE_ROOM_POLICY => out.push(Proposal::by(
+            proposer,
+            Change::UpdateBasePolicy(decode_tls(BASE_ROOM_POLICY, "base-room-policy", bytes)?),
+        )),
+        cid::JOIN_LINKS => out.push(Proposal::by(
+            proposer,
+            Change::UpdateJoinLinks {
+                adds: true,
+                removes: true,
+            },
+        )),
+        cid::MLS_OPERATIONAL_POLICY
+        | cid::STATUS_NOTIFICATION_POLICY..=cid::MESSAGE_EXPIRATION_POLICY => out.push(
+            Proposal::by(proposer, Change::UpdateComponent { component: id }),
+        ),
+        // Components outside MIMI and room policy carry no policy rule.
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "mimi://a.example/u/alice";
+    const B: &str = "mimi://b.example/u/bob";
+    const C: &str = "mimi://c.example/u/cathy";
+
+    fn list(entries: &[(&str, u32)]) -> Vec<u8> {
+        encode_participants(
+            &entries
+                .iter()
+                .map(|(u, r)| (u.to_string(), *r))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn user_of_client_uses_the_first_segment() {
+        assert_eq!(user_of_client(b"mimi://b.example/d/bob/phone").unwrap(), B);
+        assert_eq!(user_of_client(b"mimi://b.example/d/bob").unwrap(), B);
+        assert!(user_of_client(b"mimi://b.example/u/bob").is_err());
+        assert!(user_of_client(b"\xff").is_err());
+    }
+
+    #[test]
+    fn participant_updates_are_read_against_the_pre_commit_list() {
+        let cur = list(&[(A, 4), (B, 2)]);
+        let ops = [
+            participant_update(&[(0, 3)], &[], &[(C, 2)]),
+            participant_update(&[], &[1], &[]),
+        ];
+        let next = MimiLogic
+            .apply(PARTICIPANT_LIST, Some(&cur), &ops)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            decode_participants(Some(&next)).unwrap(),
+            vec![(A.to_string(), 3), (C.to_string(), 2)]
+        );
+    }
+
+    #[test]
+    fn participant_update_rejections_name_the_rule() {
+        let cur = list(&[(A, 4), (B, 2)]);
+        let cases: Vec<(Vec<AppDataOp>, &str)> = vec![
+            (
+                vec![participant_update(&[(0, 3)], &[0], &[])],
+                "commit.user-changed-twice",
+            ),
+            (
+                vec![participant_update(&[], &[2], &[])],
+                "participant-list.index-out-of-range",
+            ),
+            (
+                vec![participant_update(&[], &[], &[(B, 2)])],
+                "policy.already-listed",
+            ),
+            (
+                vec![
+                    participant_update(&[], &[], &[(C, 2)]),
+                    participant_update(&[], &[], &[(C, 2)]),
+                ],
+                "commit.user-changed-twice",
+            ),
+            (
+                vec![participant_update(&[], &[], &[("mimi://c.example/r/x", 2)])],
+                "participant-list.not-a-user-uri",
+            ),
+            (
+                vec![AppDataOp::Update(vec![0xff])],
+                "participant-list.decode",
+            ),
+            (vec![AppDataOp::Remove], "component.removal-refused"),
+        ];
+        for (ops, rule) in cases {
+            let err = MimiLogic
+                .apply(PARTICIPANT_LIST, Some(&cur), &ops)
+                .unwrap_err();
+            assert!(err.rule.starts_with(rule), "{} vs {rule}", err.rule);
+        }
+    }
+
+    #[test]
+    fn metadata_allows_one_update_per_commit() {
+        let m1 = room_metadata("mimi://a.example/r/x", "one", "").unwrap();
+        let m2 = room_metadata("mimi://a.example/r/x", "two", "").unwrap();
+        assert_eq!(
+            MimiLogic
+                .apply(ROOM_METADATA, None, &[AppDataOp::Update(m1.clone())])
+                .unwrap(),
+            Some(m1.clone())
+        );
+        let err = MimiLogic
+            .apply(
+                ROOM_METADATA,
+                None,
+                &[AppDataOp::Update(m1), AppDataOp::Update(m2)],
+            )
+            .unwrap_err();
+        assert!(err.rule.starts_with("commit.metadata-updated-twice"));
+        assert!(MimiLogic
+            .apply(ROOM_METADATA, None, &[AppDataOp::Update(vec![1, 2])])
+            .is_err());
+    }
+
+    #[test]
+    fn metadata_fields_detects_changes() {
+        let m1 = room_metadata("mimi://a.example/r/x", "one", "s").unwrap();
+        let m2 = room_metadata("mimi://a.example/r/x", "two", "s").unwrap();
+        let f = metadata_fields(Some(&m1), &m2).unwrap();
+        assert_eq!(f.into_iter().collect::<Vec<_>>(), vec![MetadataField::Name]);
+    }
+}
