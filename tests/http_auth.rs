@@ -196,6 +196,18 @@ async fn refusals_happen_before_the_core_and_good_requests_reach_it() {
     .await;
     assert_eq!(r.status(), 400);
 
+    // A malformed /notify sequence header: 400.
+    let r = b
+        .post(notify_url(ROOM))
+        .header("from", "mimi@b.example")
+        .header("content-type", MEDIA_TYPE)
+        .header(mimi_ref::http::NOTIFY_SEQ_HEADER, "-1")
+        .body(fanout_body(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
     // Nothing above reached the core.
     assert!(a.with_core(|c| c.seen.is_empty()));
 
@@ -203,6 +215,7 @@ async fn refusals_happen_before_the_core_and_good_requests_reach_it() {
     // ignored (§4.1).
     let r = b
         .post(notify_url(ROOM))
+        .header(mimi_ref::http::NOTIFY_SEQ_HEADER, "42")
         .header("host", "a.example:8443")
         .header("from", "mimi@b.example")
         .header("content-type", MEDIA_TYPE)
@@ -219,7 +232,8 @@ async fn refusals_happen_before_the_core_and_good_requests_reach_it() {
             Request {
                 endpoint: Endpoint::Notify,
                 param: ROOM.into(),
-                body: fanout_body(1)
+                body: fanout_body(1),
+                seq: Some(42),
             }
         )]
     );

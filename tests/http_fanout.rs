@@ -34,6 +34,7 @@ async fn submit(c: &PeerClient, room: &str, i: u32) {
                 endpoint: Endpoint::SubmitMessage,
                 param: room.into(),
                 body: submit_body(i),
+                seq: None,
             },
         )
         .await
@@ -47,6 +48,8 @@ fn notifies(seen: &[(String, Request)]) -> Vec<(String, u64)> {
         .filter(|(_, r)| r.endpoint == Endpoint::Notify)
         .map(|(from, r)| {
             assert_eq!(from, "a.example");
+            // The envelope sequence number travels in its header (and the queue).
+            assert_eq!(r.seq, Some(fanout_ts(&r.body)));
             (r.param.clone(), fanout_ts(&r.body))
         })
         .collect()

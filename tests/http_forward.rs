@@ -47,6 +47,7 @@ async fn a_forwarded_request_is_answered_with_the_peers_answer() {
         endpoint: Endpoint::SubmitMessage,
         param: "mimi://a.example/r/x".into(),
         body: submit_body(i),
+        seq: None,
     };
     let ans = c.send("a.example", &req(0)).await.unwrap();
     assert_eq!(ans.status, 200);

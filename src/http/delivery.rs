@@ -182,6 +182,10 @@ impl PeerClient {
             peer: peer.to_owned(),
             source,
         };
+        let rb = match request.seq {
+            Some(n) => rb.header(super::NOTIFY_SEQ_HEADER, n.to_string()),
+            None => rb,
+        };
         let resp = rb
             .header("from", format!("mimi@{}", self.our_domain))
             .send()

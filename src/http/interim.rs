@@ -107,6 +107,7 @@ mod tests {
             endpoint: Endpoint::Notify,
             param: room.into(),
             body: body.to_vec(),
+            seq: None,
         }
     }
 
@@ -123,6 +124,7 @@ mod tests {
             endpoint: Endpoint::Update,
             param: "r".into(),
             body: vec![],
+            seq: None,
         };
         assert_eq!(c.handle(5, "a.example", &other).status, 501);
     }

@@ -28,7 +28,7 @@
 //! | status | when |
 //! |---|---|
 //! | TLS handshake failure | no client certificate, or one that does not chain to the configured CA |
-//! | 400 | `Host` or `From` header missing or malformed; a body that does not decode as the endpoint's struct (also truncated or with trailing bytes) |
+//! | 400 | `Host` or `From` header missing or malformed; a malformed [`NOTIFY_SEQ_HEADER`]; a body that does not decode as the endpoint's struct (also truncated or with trailing bytes) |
 //! | 403 | the client certificate does not authenticate the `From` domain |
 //! | 404 | a path that is not an endpoint of the directory |
 //! | 405 | a method the endpoint does not take (`POST` for all but the directory and `proxyDownload`) |
@@ -68,7 +68,13 @@ pub struct Request {
     pub param: String,
     /// The body bytes; empty for `proxyDownload` (a `GET`).
     pub body: Vec<u8>,
+    /// The `/notify` envelope sequence number, carried in the [`NOTIFY_SEQ_HEADER`]
+    /// header (see `spec/deviations.md`, hub/follower 6: §5.5 has no sequence number).
+    pub seq: Option<u64>,
 }
+
+/// The header carrying [`Request::seq`]: a decimal `u64`; a malformed value is a 400.
+pub const NOTIFY_SEQ_HEADER: &str = "mimi-notify-seq";
 
 /// A request the core wants sent to a peer provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 
 use super::provider::Shared;
 use super::route::{self, Route, RouteError};
-use super::{ForwardAnswer, ProviderCore, Request, MEDIA_TYPE};
+use super::{ForwardAnswer, ProviderCore, Request, MEDIA_TYPE, NOTIFY_SEQ_HEADER};
 
 fn answer_summary(a: &ForwardAnswer) -> String {
     match a {
@@ -72,6 +72,9 @@ pub enum Refusal {
     /// The body could not be read.
     #[error("body could not be read: {0}")]
     BodyRead(String),
+    /// The `/notify` sequence header is not a decimal `u64`.
+    #[error("{NOTIFY_SEQ_HEADER}: {0} is not a decimal u64")]
+    BadSequence(String),
     /// The body did not arrive in time.
     #[error("body not received within {0:?}")]
     BodyTimeout(Duration),
@@ -96,6 +99,7 @@ impl Refusal {
             | Refusal::MissingFrom
             | Refusal::MalformedFrom(_)
             | Refusal::BodyRead(_)
+            | Refusal::BadSequence(_)
             | Refusal::MalformedBody { .. } => StatusCode::BAD_REQUEST,
             Refusal::WrongHost(_) => StatusCode::MISDIRECTED_REQUEST,
             Refusal::FromNotAuthenticated(_) | Refusal::NoClientCertificate => {
@@ -302,6 +306,15 @@ async fn process<C: ProviderCore>(
             return Err(Refusal::MediaType(ct.to_owned()));
         }
     }
+    let seq = match req.headers().get(NOTIFY_SEQ_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .ok_or_else(|| Refusal::BadSequence(format!("{v:?}")))?,
+        ),
+    };
     if let Some(len) = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -337,6 +350,7 @@ async fn process<C: ProviderCore>(
         endpoint,
         param: param.clone(),
         body: body.to_vec(),
+        seq,
     };
     let shared = ctx.shared.clone();
     let from2 = from.clone();

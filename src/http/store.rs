@@ -108,6 +108,13 @@ impl W {
         self.u8(i as u8);
         self.bytes(r.param.as_bytes());
         self.bytes(&r.body);
+        match r.seq {
+            None => self.u8(0),
+            Some(n) => {
+                self.u8(1);
+                self.u64(n);
+            }
+        }
     }
 }
 
@@ -156,10 +163,16 @@ impl<'a> Rd<'a> {
             .ok_or_else(|| self.err("endpoint index"))?;
         let param = self.string()?;
         let body = self.bytes()?;
+        let seq = match self.u8()? {
+            0 => None,
+            1 => Some(self.u64()?),
+            _ => return Err(self.err("sequence number presence")),
+        };
         Ok(Request {
             endpoint,
             param,
             body,
+            seq,
         })
     }
     fn end(&self) -> Result<(), StoreError> {
@@ -458,6 +471,7 @@ mod tests {
             endpoint: Endpoint::Notify,
             param: p.into(),
             body: b.to_vec(),
+            seq: Some(7),
         }
     }
 

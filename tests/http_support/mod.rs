@@ -169,6 +169,7 @@ impl ProviderCore for TestCore {
                                 endpoint: Endpoint::Notify,
                                 param: r.param.clone(),
                                 body: body.clone(),
+                                seq: Some(self.submits - 1),
                             },
                         })
                         .collect(),
