@@ -853,3 +853,90 @@ fn creation_relay_and_room_state_refusals() {
         "refusals changed the room"
     );
 }
+
+/// protocol-06 §5.6: the answer is encrypted to the requester's HPKE key and
+/// signed by the hub; a bad key is refused, a tampered answer does not open.
+#[test]
+fn group_info_response_is_sealed_and_signed() {
+    use mimi_ref::hub::auth::open_group_info_response;
+    use mimi_ref::hub::{GroupInfoAnswer, HubInput, HubOutput};
+    use mimi_ref::wire::{GroupInfoRequest, GroupInfoStatus, Opaque, Protocol};
+    use openmls_traits::crypto::OpenMlsCrypto as _;
+
+    let mut f = fixture();
+    let (room, cathy) = (f.room.clone(), f.cathy.clone());
+    let crypto = openmls_rust_crypto::RustCrypto::default();
+    let kp = crypto
+        .derive_hpke_keypair(
+            mimi_ref::room::profile::CIPHERSUITE.hpke_config(),
+            &[7u8; 32],
+        )
+        .unwrap();
+    let request = |w: &World, key: Vec<u8>| {
+        let c = w.client(&cathy).unwrap();
+        let mut req = GroupInfoRequest {
+            protocol: Protocol::Mls10,
+            cipher_suite: mimi_ref::wire::mls::CipherSuite(1),
+            requesting_signature_key: c.signature_public_key().into(),
+            requesting_credential: mimi_ref::wire::mls::MlsCredential::from_bytes(
+                &c.credential_bytes().unwrap(),
+            )
+            .unwrap(),
+            group_info_public_key: key.into(),
+            joining_code: None,
+            signature: Default::default(),
+        };
+        let tbs = mimi_ref::wire::encode(&req.tbs()).unwrap();
+        req.signature = Opaque::new(
+            c.sign_with_label(
+                mimi_ref::wire::group_info::GROUP_INFO_REQUEST_TBS_LABEL,
+                &tbs,
+            )
+            .unwrap(),
+        );
+        HubInput::GroupInfo {
+            room_id: room.clone(),
+            body: mimi_ref::wire::encode(&req).unwrap(),
+        }
+    };
+    let answer = |out: Vec<HubOutput>| match out.into_iter().next() {
+        Some(HubOutput::GroupInfo(a)) => a,
+        other => panic!("{other:?}"),
+    };
+    let before = snapshot(&f);
+    let input = request(&f.w, vec![1, 2, 3]);
+    match answer(f.w.request(&cathy, &room, input)) {
+        GroupInfoAnswer::NotAuthorized(r) => {
+            assert!(r.starts_with("hub.bad-group-info-key"), "{r}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let input = request(&f.w, kp.public.clone());
+    let info = match answer(f.w.request(&cathy, &room, input)) {
+        GroupInfoAnswer::Success(info) => info,
+        other => panic!("{other:?}"),
+    };
+    assert!(snapshot(&f) == before, "/groupInfo changed the hub");
+    let response = info.response.clone().unwrap();
+    // Opens with the right key, to exactly what the hub keeps.
+    let tbe = open_group_info_response(&response, &kp.private).unwrap();
+    assert_eq!(tbe, info.tbe);
+    // Not with another key, and not once the signature is tampered with.
+    let other = crypto
+        .derive_hpke_keypair(
+            mimi_ref::room::profile::CIPHERSUITE.hpke_config(),
+            &[8u8; 32],
+        )
+        .unwrap();
+    assert!(open_group_info_response(&response, &other.private).is_err());
+    let mut tampered = response.clone();
+    if let GroupInfoStatus::Success { signature, .. } = &mut tampered.status {
+        let mut s = signature.as_slice().to_vec();
+        s[0] ^= 1;
+        *signature = Opaque::new(s);
+    }
+    assert!(matches!(
+        open_group_info_response(&tampered, &kp.private),
+        Err(mimi_ref::hub::auth::AuthError::BadSignature(_))
+    ));
+}

@@ -97,3 +97,70 @@ pub fn verify_group_info_request(req: &GroupInfoRequest) -> Result<Vec<u8>, Auth
         .map_err(|e| AuthError::Decode(e.to_string()))?;
     Ok(credential_identity(&c))
 }
+
+/// RFC 9420 §5.1.3 `EncryptContext` for `EncryptWithLabel(…, label, context, …)`.
+pub fn encrypt_context(label: &str, context: &[u8]) -> Vec<u8> {
+    // SignContent and EncryptContext have the same shape.
+    sign_content(label, context)
+}
+
+/// Open a `GroupInfoResponse` (protocol-06 §5.6): check the hub's signature
+/// over `GroupInfoResponseTBS` with the `hub_sender` key, then decrypt
+/// `GroupInfoRatchetTreeTBE` with the requester's HPKE private key.
+pub fn open_group_info_response(
+    response: &crate::wire::GroupInfoResponse,
+    hpke_private_key: &[u8],
+) -> Result<crate::wire::GroupInfoRatchetTreeTBE, AuthError> {
+    use crate::wire::common::{decode_exact, Reader, WireDecode};
+    use crate::wire::group_info::{GROUP_INFO_ENCRYPTION_LABEL, GROUP_INFO_RESPONSE_TBS_LABEL};
+    use crate::wire::GroupInfoStatus;
+    let GroupInfoStatus::Success {
+        hub_sender,
+        encrypted_groupinfo_and_tree,
+        signature,
+        ..
+    } = &response.status
+    else {
+        return Err(AuthError::Decode(
+            "not a successful GroupInfoResponse".into(),
+        ));
+    };
+    let tbs = response
+        .tbs()
+        .ok_or_else(|| AuthError::Decode("no TBS".into()))
+        .and_then(|t| encode(&t).map_err(|e| AuthError::Decode(e.to_string())))?;
+    // ExternalSender = SignaturePublicKey signature_key; Credential credential.
+    let key = crate::wire::mls::SignaturePublicKey::decode(&mut Reader::from_slice(
+        hub_sender.as_bytes(),
+    ))
+    .map_err(|e| AuthError::Decode(e.to_string()))?;
+    verify(
+        GROUP_INFO_RESPONSE_TBS_LABEL,
+        &tbs,
+        key.0.as_slice(),
+        signature.as_slice(),
+    )?;
+    let crypto = openmls_rust_crypto::RustCrypto::default();
+    let ct = openmls_traits::types::HpkeCiphertext {
+        kem_output: encrypted_groupinfo_and_tree
+            .kem_output
+            .as_slice()
+            .to_vec()
+            .into(),
+        ciphertext: encrypted_groupinfo_and_tree
+            .ciphertext
+            .as_slice()
+            .to_vec()
+            .into(),
+    };
+    let pt = crypto
+        .hpke_open(
+            CIPHERSUITE.hpke_config(),
+            &ct,
+            hpke_private_key,
+            &encrypt_context(GROUP_INFO_ENCRYPTION_LABEL, response.room_id.as_slice()),
+            &[],
+        )
+        .map_err(|_| AuthError::BadSignature("GroupInfo encryption"))?;
+    decode_exact(&pt).map_err(|e| AuthError::Decode(e.to_string()))
+}

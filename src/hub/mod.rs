@@ -50,8 +50,13 @@ use crate::room::{
     Accepted, AppDataOp, BootstrapError, ProposalKind, PublicRoom, RoomError, RoomView,
 };
 use crate::uri::MimiUri;
+use crate::wire::common::Opaque;
 use crate::wire::common::{decode_exact, WireString};
-use crate::wire::mls::{MlsGroupInfo, MlsMessage, MlsRatchetTree, ProposalRef};
+use crate::wire::group_info::{GROUP_INFO_ENCRYPTION_LABEL, GROUP_INFO_RESPONSE_TBS_LABEL};
+use crate::wire::mls::{
+    CipherSuite, HpkeCiphertext as WireHpkeCiphertext, MlsExternalSender, MlsGroupInfo, MlsMessage,
+    MlsRatchetTree, ProposalRef,
+};
 use crate::wire::{
     ClientKeyMaterialStatus, FanoutBody, FanoutMessage, FanoutMessages, GroupInfoOption,
     GroupInfoRatchetTreeTBE, GroupInfoRequest, HandshakeBundleBody, KeyMaterialRequest,
@@ -59,6 +64,7 @@ use crate::wire::{
     SubmitMessageRequest, SubmitMessageResponse, SubmitStatus, UpdateRequest, UpdateResult,
     UpdateRoomResponse, WireError,
 };
+use crate::wire::{GroupInfoResponse, GroupInfoStatus};
 use peek::{mls_body, mls_wrap, wire_format};
 
 /// A request to the hub.
@@ -136,6 +142,28 @@ pub struct JoinInfo {
     pub ratchet_tree: Vec<u8>,
     /// The queued proposals as `MLSMessage`s.
     pub pending_proposals: Vec<Vec<u8>>,
+    /// The protocol-06 §5.6 response: `tbe` encrypted to the requester's
+    /// `groupInfoPublicKey` and signed by the hub (only when the hub has an
+    /// identity, [`Hub::with_identity`]).
+    pub response: Option<GroupInfoResponse>,
+}
+
+/// The hub's signing identity for `/groupInfo` responses (protocol-06 §5.6
+/// `hub_sender`), handed in by the driver, as is the crypto provider whose
+/// random source seals the HPKE ciphertexts.
+pub struct HubIdentity {
+    /// The hub's signature key pair.
+    pub signer: openmls_basic_credential::SignatureKeyPair,
+    /// The hub's credential (a `BasicCredential` with the provider URI).
+    pub credential: openmls::prelude::Credential,
+    /// The crypto provider (its RNG makes the HPKE ephemeral keys).
+    pub crypto: openmls_rust_crypto::RustCrypto,
+}
+
+impl std::fmt::Debug for HubIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubIdentity").finish_non_exhaustive()
+    }
 }
 
 /// The answer to `/groupInfo`.
@@ -350,6 +378,7 @@ struct PendingRelay {
 /// The hub of one provider.
 pub struct Hub {
     domain: String,
+    identity: Option<HubIdentity>,
     rooms: BTreeMap<String, HubRoom>,
     relays: BTreeMap<u64, PendingRelay>,
     next_request: u64,
@@ -377,11 +406,19 @@ impl Hub {
     pub fn new(domain: &str, retry_ms: u64) -> Self {
         Self {
             domain: domain.to_owned(),
+            identity: None,
             rooms: BTreeMap::new(),
             relays: BTreeMap::new(),
             next_request: 0,
             retry_ms,
         }
+    }
+
+    /// Give the hub its signing identity: `/groupInfo` answers then carry the
+    /// encrypted, signed `GroupInfoResponse` of protocol-06 §5.6.
+    pub fn with_identity(mut self, identity: HubIdentity) -> Self {
+        self.identity = Some(identity);
+        self
     }
 
     /// This hub's provider domain.
@@ -882,10 +919,17 @@ impl Hub {
         if let Err(rule) = may_join(&hr.room, &identity) {
             return GroupInfoAnswer::NotAuthorized(rule);
         }
-        match join_info(hr) {
-            Ok(info) => GroupInfoAnswer::Success(Box::new(info)),
-            Err(e) => GroupInfoAnswer::NotAuthorized(format!("hub.internal: {e}")),
+        let mut info = match join_info(hr) {
+            Ok(info) => info,
+            Err(e) => return GroupInfoAnswer::NotAuthorized(format!("hub.internal: {e}")),
+        };
+        if let Some(id) = &self.identity {
+            match seal_group_info(id, room_id, &req, &info.tbe) {
+                Ok(r) => info.response = Some(r),
+                Err(e) => return GroupInfoAnswer::NotAuthorized(e),
+            }
         }
+        GroupInfoAnswer::Success(Box::new(info))
     }
 }
 
@@ -918,7 +962,62 @@ fn join_info(hr: &HubRoom) -> Result<JoinInfo, HubError> {
         group_info: gi,
         ratchet_tree: tree,
         pending_proposals: pending,
+        response: None,
     })
+}
+
+/// protocol-06 §5.6: `EncryptWithLabel(groupInfoPublicKey, "GroupInfo and
+/// ratchet_tree encryption", room_id, GroupInfoRatchetTreeTBE)` and the hub's
+/// `SignWithLabel(…, "GroupInfoResponseTBS", …)`.
+fn seal_group_info(
+    id: &HubIdentity,
+    room_id: &str,
+    req: &GroupInfoRequest,
+    tbe: &GroupInfoRatchetTreeTBE,
+) -> Result<GroupInfoResponse, String> {
+    use openmls_traits::crypto::OpenMlsCrypto as _;
+    use openmls_traits::signatures::Signer as _;
+    let pt = crate::wire::encode(tbe).map_err(|e| format!("hub.internal: {e}"))?;
+    let ct = id
+        .crypto
+        .hpke_seal(
+            crate::room::profile::CIPHERSUITE.hpke_config(),
+            req.group_info_public_key.0.as_slice(),
+            &auth::encrypt_context(GROUP_INFO_ENCRYPTION_LABEL, room_id.as_bytes()),
+            &[],
+            &pt,
+        )
+        .map_err(|e| format!("hub.bad-group-info-key: groupInfoPublicKey refused ({e:?})"))?;
+    let sender = openmls::prelude::ExternalSender::new(
+        id.signer.public().to_vec().into(),
+        id.credential.clone(),
+    );
+    let mut response = GroupInfoResponse {
+        version: Protocol::Mls10,
+        room_id: Opaque::new(room_id.as_bytes().to_vec()),
+        status: GroupInfoStatus::Success {
+            cipher_suite: CipherSuite(u16::from(crate::room::profile::CIPHERSUITE)),
+            hub_sender: MlsExternalSender::from_openmls(&sender)
+                .map_err(|e| format!("hub.internal: {e}"))?,
+            encrypted_groupinfo_and_tree: WireHpkeCiphertext {
+                kem_output: Opaque::new(ct.kem_output.as_slice().to_vec()),
+                ciphertext: Opaque::new(ct.ciphertext.as_slice().to_vec()),
+            },
+            signature: Opaque::default(),
+        },
+    };
+    let tbs = response
+        .tbs()
+        .ok_or("hub.internal: no TBS")
+        .and_then(|t| crate::wire::encode(&t).map_err(|_| "hub.internal: TBS encoding"))?;
+    let sig = id
+        .signer
+        .sign(&auth::sign_content(GROUP_INFO_RESPONSE_TBS_LABEL, &tbs))
+        .map_err(|e| format!("hub.internal: signing failed ({e:?})"))?;
+    if let GroupInfoStatus::Success { signature, .. } = &mut response.status {
+        *signature = Opaque::new(sig);
+    }
+    Ok(response)
 }
 
 enum SubmitRefusal {

@@ -322,7 +322,12 @@ impl World {
         let hubs = config
             .providers
             .iter()
-            .map(|p| (p.clone(), Hub::new(p, config.retry_ms)))
+            .map(|p| {
+                (
+                    p.clone(),
+                    Hub::new(p, config.retry_ms).with_identity(hub_identity(p)),
+                )
+            })
             .collect();
         let followers = config
             .providers
@@ -1247,13 +1252,24 @@ impl World {
             .client
             .credential_bytes()
             .map_err(|e| SimError::Encode(e.to_string()))?;
+        // A fresh HPKE key pair for the encrypted answer (protocol-06 §5.6).
+        let ikm: Vec<u8> = (0..4)
+            .flat_map(|_| self.rng.next_u64().to_be_bytes())
+            .collect();
+        let hpke = {
+            use openmls_traits::crypto::OpenMlsCrypto as _;
+            openmls_rust_crypto::RustCrypto::default()
+                .derive_hpke_keypair(crate::room::profile::CIPHERSUITE.hpke_config(), &ikm)
+                .map_err(|e| SimError::Client(format!("{e:?}")))?
+        };
+        let sc = self.sim_client(client)?;
         let mut req = GroupInfoRequest {
             protocol: Protocol::Mls10,
             cipher_suite: CipherSuite(u16::from(crate::room::profile::CIPHERSUITE)),
             requesting_signature_key: SignaturePublicKey::from(sc.client.signature_public_key()),
             requesting_credential: MlsCredential::from_bytes(&cred)
                 .map_err(|e| SimError::Encode(e.to_string()))?,
-            group_info_public_key: HpkePublicKey::from(vec![0u8; 32]),
+            group_info_public_key: HpkePublicKey::from(hpke.public.clone()),
             joining_code: None,
             signature: Opaque::default(),
         };
@@ -1275,7 +1291,10 @@ impl World {
         for o in out {
             if let HubOutput::GroupInfo(a) = o {
                 return Ok(match a {
-                    GroupInfoAnswer::Success(info) => (Outcome::new("success", ""), Some(info)),
+                    GroupInfoAnswer::Success(info) => match open_join_info(&info, &hpke.private) {
+                        Ok(opened) => (Outcome::new("success", ""), Some(Box::new(opened))),
+                        Err(e) => (Outcome::new("refused", e), None),
+                    },
                     GroupInfoAnswer::NotAuthorized(r) => (Outcome::new("notAuthorized", r), None),
                     GroupInfoAnswer::NoSuchRoom => (Outcome::new("noSuchRoom", ""), None),
                 });
@@ -1488,6 +1507,58 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// The signing identity of the hub of `provider` (keys from the driver).
+fn hub_identity(provider: &str) -> crate::hub::HubIdentity {
+    // Driver setup, not an input path: key generation failing is a broken platform.
+    let signer = openmls_basic_credential::SignatureKeyPair::new(
+        crate::room::profile::CIPHERSUITE.signature_algorithm(),
+    )
+    .expect("Ed25519 key generation");
+    crate::hub::HubIdentity {
+        signer,
+        credential: openmls::prelude::BasicCredential::new(
+            format!("mimi://{provider}").into_bytes(),
+        )
+        .into(),
+        crypto: openmls_rust_crypto::RustCrypto::default(),
+    }
+}
+
+/// What a joiner uses from a `/groupInfo` answer: the decrypted, signature-checked
+/// `GroupInfoRatchetTreeTBE` (protocol-06 §5.6), which must match what the hub
+/// reported in the clear.
+fn open_join_info(info: &JoinInfo, hpke_private: &[u8]) -> Result<JoinInfo, String> {
+    let response = info
+        .response
+        .as_ref()
+        .ok_or("the hub sent no GroupInfoResponse")?;
+    let tbe = crate::hub::auth::open_group_info_response(response, hpke_private)
+        .map_err(|e| e.to_string())?;
+    let group_info = mls_wrap(wire_format::GROUP_INFO, tbe.group_info.as_bytes());
+    let ratchet_tree = match &tbe.ratchet_tree_option {
+        RatchetTreeOption::Full { ratchet_tree } => ratchet_tree.as_bytes().to_vec(),
+        _ => return Err("no full ratchet tree in the response".into()),
+    };
+    let pending: Vec<Vec<u8>> = tbe
+        .pending_proposals
+        .iter()
+        .map(|p| p.proposal.as_bytes().to_vec())
+        .collect();
+    if group_info != info.group_info
+        || ratchet_tree != info.ratchet_tree
+        || pending != info.pending_proposals
+    {
+        return Err("the encrypted GroupInfo differs from the hub's".into());
+    }
+    Ok(JoinInfo {
+        tbe,
+        group_info,
+        ratchet_tree,
+        pending_proposals: pending,
+        response: None,
+    })
 }
 
 /// A `KeyMaterialRequest` (protocol-06 §5.2) from `client` for `target_user`'s
