@@ -33,8 +33,10 @@ pub struct Received {
 pub struct InterimCore {
     seen: HashSet<[u8; 32]>,
     order: VecDeque<[u8; 32]>,
-    /// Fanout bodies processed (first copies only), in order.
+    /// The last [`InterimCore::KEEP`] fanout bodies processed (first copies only), in order.
     pub received: Vec<Received>,
+    /// How many fanout bodies were processed (first copies only).
+    pub processed: u64,
     /// How many duplicates were answered without processing.
     pub duplicates: u64,
 }
@@ -42,6 +44,8 @@ pub struct InterimCore {
 impl InterimCore {
     /// How many recent bodies duplicate detection remembers.
     pub const WINDOW: usize = 65_536;
+    /// How many processed bodies are kept for inspection.
+    pub const KEEP: usize = 1024;
 
     /// A fresh core.
     pub fn new() -> Self {
@@ -87,6 +91,10 @@ impl ProviderCore for InterimCore {
                 body: request.body.clone(),
                 now_ms,
             });
+            self.processed += 1;
+            if self.received.len() > Self::KEEP {
+                self.received.remove(0);
+            }
         } else {
             self.duplicates += 1;
             tracing::info!(from = %from_domain, room = %request.param, decision = "duplicate", "notify");
@@ -119,6 +127,7 @@ mod tests {
         assert_eq!(c.handle(3, "b.example", &notify("r", b"x")).status, 201);
         assert_eq!(c.handle(4, "a.example", &notify("s", b"x")).status, 201);
         assert_eq!(c.received.len(), 3);
+        assert_eq!(c.processed, 3);
         assert_eq!(c.duplicates, 1);
         let other = Request {
             endpoint: Endpoint::Update,
