@@ -29,6 +29,8 @@ enum Command {
     Decode(cli::decode::DecodeArgs),
     /// Print the requirement catalogue's coverage (or validate it with --validate).
     Spec(cli::spec::SpecArgs),
+    /// Collect criterion's estimates into benches/RESULTS.md and SVG plots.
+    BenchReport(cli::bench_report::BenchReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +40,6 @@ fn main() -> ExitCode {
         Command::Explore(args) => mimi_model::cli::run_explore(&args),
         Command::Decode(args) => cli::decode::run(&args),
         Command::Spec(args) => cli::spec::run(&args),
+        Command::BenchReport(args) => cli::bench_report::run(&args),
     }
 }
