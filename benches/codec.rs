@@ -10,8 +10,12 @@ mod support;
 
 use std::fs;
 use std::hint::black_box;
+use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use sha2::{Digest, Sha256};
 
 use mimi_ref::client::Client;
@@ -167,6 +171,7 @@ fn copy(bytes: &[u8]) -> Vec<u8> {
 
 fn bench_wire(c: &mut Criterion) {
     let mut group = c.benchmark_group("codec-wire");
+    quick(&mut group);
     for (name, bytes) in wire_samples() {
         let f = round_trip_by_name(name);
         assert_eq!(f(&bytes), bytes, "{name} re-encodes byte-identically");
@@ -183,6 +188,13 @@ fn bench_wire(c: &mut Criterion) {
         );
     }
     group.finish();
+}
+
+/// Codec benches are sub-millisecond: shorter warm-up and measurement than the suite default.
+fn quick(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
 }
 
 /// Every `.cbor` vector of content-08, sorted by name.
@@ -217,6 +229,7 @@ fn content_round_trip(bytes: &[u8]) -> Vec<u8> {
 fn bench_content(c: &mut Criterion) {
     let vectors = content_vectors();
     let mut group = c.benchmark_group("codec-content");
+    quick(&mut group);
     for (name, bytes) in &vectors {
         if name.starts_with("implied") {
             // Not a MimiContent message (the implied-values structure of content-08).
@@ -244,6 +257,7 @@ fn bench_content(c: &mut Criterion) {
     // content-08 message id: the salted, URI-prefixed SHA-256 over the message bytes vs a
     // bare SHA-256 of the same bytes.
     let mut group = c.benchmark_group("codec-message-id");
+    quick(&mut group);
     const SENDER: &str = "mimi://example.com/u/alice-smith";
     const ROOM: &str = "mimi://example.com/r/engineering_team";
     for (name, bytes) in &vectors {
@@ -266,7 +280,7 @@ fn bench_content(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = support::criterion();
+    config = support::criterion_quick();
     targets = bench_wire, bench_content
 }
 criterion_main!(benches);

@@ -150,13 +150,20 @@ fn variant(change: impl FnOnce(&mut mimi_model::config::RawConfig)) -> Config {
 /// 3 commits, 1 application message).
 fn scaling_rows() -> Vec<Row> {
     let mut rows = Vec::new();
-    for users in 1..=3u32 {
+    for users in 1..=4u32 {
         let cfg = variant(|raw| {
             raw.users.truncate(users.min(2) as usize);
-            if users == 3 {
+            if users >= 3 {
                 raw.users.push(UserCfg {
                     name: "cathy".into(),
                     provider: 1,
+                    clients: 1,
+                });
+            }
+            if users >= 4 {
+                raw.users.push(UserCfg {
+                    name: "dave".into(),
+                    provider: 0,
                     clients: 1,
                 });
             }
@@ -164,7 +171,7 @@ fn scaling_rows() -> Vec<Row> {
         rows.push(row(
             "users",
             users,
-            format!("{users} user(s) (alice, bob×2, cathy×1 on b.example)"),
+            format!("{users} user(s) of alice@a, bob@b ×2 clients, cathy@b, dave@a"),
             cfg,
         ));
     }
@@ -177,7 +184,7 @@ fn scaling_rows() -> Vec<Row> {
             cfg,
         ));
     }
-    for commits in 1..=4u32 {
+    for commits in 1..=5u32 {
         let cfg = variant(|raw| {
             raw.bounds.max_commits = commits as u8;
             raw.bounds.max_updates = commits as u8;
@@ -189,7 +196,7 @@ fn scaling_rows() -> Vec<Row> {
             cfg,
         ));
     }
-    for msgs in 0..=2u32 {
+    for msgs in 0..=3u32 {
         let cfg = variant(|raw| raw.bounds.max_app_messages = msgs as u8);
         rows.push(row(
             "max_app_messages",

@@ -163,9 +163,80 @@ fn bench_room(c: &mut Criterion) {
     }
 }
 
+/// Where the subject's time goes: the steps `PublicRoom` runs on top of openmls for a
+/// commit, each measured on its own against the same raw-openmls baseline, so each ratio
+/// is that step's cost as a fraction of openmls's (self-update commit):
+/// * `groupinfo-check`: decode the committer's GroupInfo and the post-commit tree and
+///   verify them with `PublicGroup::from_external` into scratch storage (the GroupInfo
+///   check of protocol-06 §5.3 as `PublicRoom` implements it);
+/// * `tree-export`: export the post-commit ratchet tree, TLS-encode it, decode it again;
+/// * `storage-snapshot`: clone the room's storage (the rollback snapshot).
+fn bench_room_parts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("room-parts");
+    for &n in &SIZES {
+        let f = RoomFixture::build(n);
+        let pending = f.commit(CommitKind::SelfUpdate);
+        let (mut post, post_provider) = fresh_public_group(&f);
+        raw_openmls(&mut post, &post_provider, &pending.commit);
+        let post_tree = tls_codec::Serialize::tls_serialize_detached(&post.export_ratchet_tree())
+            .expect("tree");
+        let (_pre, pre_provider) = fresh_public_group(&f);
+        if n >= 100 {
+            group.sampling_mode(SamplingMode::Flat).sample_size(10);
+        } else {
+            group.sampling_mode(SamplingMode::Auto).sample_size(20);
+        }
+        group.bench_function(BenchmarkId::new("groupinfo-check", n), |b| {
+            b.iter(|| {
+                let scratch = OpenMlsRustCrypto::default();
+                let vgi = decode_group_info(black_box(&pending.group_info)).expect("gi");
+                let tree = decode_ratchet_tree(black_box(&post_tree)).expect("tree");
+                PublicGroup::from_external(
+                    scratch.crypto(),
+                    scratch.storage(),
+                    tree,
+                    vgi,
+                    ProposalStore::new(),
+                )
+                .expect("GroupInfo verifies")
+                .0
+            })
+        });
+        group.bench_function(BenchmarkId::new("tree-export", n), |b| {
+            b.iter(|| {
+                let bytes =
+                    tls_codec::Serialize::tls_serialize_detached(&post.export_ratchet_tree())
+                        .expect("tree");
+                decode_ratchet_tree(&bytes).expect("tree")
+            })
+        });
+        group.bench_function(BenchmarkId::new("storage-snapshot", n), |b| {
+            b.iter(|| {
+                pre_provider
+                    .storage()
+                    .values
+                    .read()
+                    .expect("storage lock")
+                    .clone()
+            })
+        });
+        group.bench_function(BenchmarkId::new("baseline-openmls", n), |b| {
+            b.iter_batched(
+                || fresh_public_group(&f),
+                |(mut pg, provider)| {
+                    black_box(raw_openmls(&mut pg, &provider, black_box(&pending.commit)));
+                    (pg, provider)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = support::criterion();
-    targets = bench_room
+    targets = bench_room, bench_room_parts
 }
 criterion_main!(benches);
