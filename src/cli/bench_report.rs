@@ -240,6 +240,42 @@ fn fmt_ns(ns: f64) -> String {
     }
 }
 
+/// A ratio with enough digits to be readable at any magnitude.
+fn fmt_ratio(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else if r >= 1.0 {
+        format!("{r:.2}")
+    } else if r >= 0.01 {
+        format!("{r:.3}")
+    } else {
+        format!("{r:.1e}")
+    }
+}
+
+/// Section order: hub first, then the model, policy, codec, anything else.
+fn group_rank(group: &str) -> (u8, &str) {
+    let rank = if group == "room-parts" {
+        1
+    } else if group.starts_with("room-") {
+        0
+    } else if group.starts_with("model-") {
+        2
+    } else if group.starts_with("policy-") {
+        3
+    } else if group.starts_with("codec-") {
+        4
+    } else {
+        5
+    };
+    (rank, group)
+}
+
+/// Whether a group compares the whole hub commit path with openmls (not the breakdown).
+fn is_room_comparison(group: &str) -> bool {
+    group.starts_with("room-") && group != "room-parts"
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
 fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -383,7 +419,8 @@ fn group_note(group: &str) -> Option<&'static str> {
 
 fn write_results(all: &[Measured], scaling: &[ScalingRow], plots: &[(String, String)]) -> String {
     let mut md = String::new();
-    let measured = all.iter().filter_map(|m| m.modified).max();
+    let first = all.iter().filter_map(|m| m.modified).min();
+    let last = all.iter().filter_map(|m| m.modified).max();
     let _ = writeln!(md, "# mimi-ref benchmark results\n");
     let _ = writeln!(
         md,
@@ -393,8 +430,9 @@ fn write_results(all: &[Measured], scaling: &[ScalingRow], plots: &[(String, Str
     );
     let _ = writeln!(
         md,
-        "* measured: {} (latest estimate written)",
-        measured.map(fmt_time).unwrap_or_else(|| "unknown".into())
+        "* measured: {} to {} (first and last estimate written)",
+        first.map(fmt_time).unwrap_or_else(|| "unknown".into()),
+        last.map(fmt_time).unwrap_or_else(|| "unknown".into())
     );
     let _ = writeln!(md, "* report generated: {}", fmt_time(SystemTime::now()));
     for (k, v) in machine() {
@@ -415,10 +453,10 @@ fn write_results(all: &[Measured], scaling: &[ScalingRow], plots: &[(String, Str
     }
 
     let grouped = pairs(all);
-    // Headline: room overhead.
+    // Headline: room overhead, as a commit-kind × members matrix.
     let room: Vec<&Pair<'_>> = grouped
         .iter()
-        .filter(|(g, _)| g.starts_with("room-"))
+        .filter(|(g, _)| is_room_comparison(g))
         .flat_map(|(_, p)| p)
         .collect();
     if !room.is_empty() {
@@ -431,12 +469,60 @@ fn write_results(all: &[Measured], scaling: &[ScalingRow], plots: &[(String, Str
             md,
             "## Headline: hub commit validation vs raw openmls\n\n\
              Target (issue 8): overhead ≤ 15 % (ratio ≤ {ROOM_TARGET:.2}). \
-             Met in {within} of {} cases; worst ratio {worst:.2}.\n",
-            room.len()
+             Met in {within} of {} cases; worst ratio {}.\n",
+            room.len(),
+            fmt_ratio(worst)
         );
+        let mut sizes: Vec<&str> = room.iter().map(|p| p.subject.value.as_str()).collect();
+        sizes.sort_by_key(|v| natural_key(v));
+        sizes.dedup();
+        let _ = writeln!(
+            md,
+            "| commit \\ members | {} |\n|---|{}",
+            sizes.join(" | "),
+            "---:|".repeat(sizes.len())
+        );
+        for (group, ps) in grouped.iter().filter(|(g, _)| is_room_comparison(g)) {
+            let cells: Vec<String> = sizes
+                .iter()
+                .map(|n| {
+                    ps.iter()
+                        .find(|p| p.subject.value == *n)
+                        .map(|p| fmt_ratio(p.ratio().0))
+                        .unwrap_or_else(|| "—".into())
+                })
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} |",
+                group.trim_start_matches("room-"),
+                cells.join(" | ")
+            );
+        }
+        let _ = writeln!(md);
+    }
+    for ps in grouped
+        .iter()
+        .filter(|(g, _)| g.starts_with("model-"))
+        .map(|(_, ps)| ps)
+    {
+        for p in ps {
+            let _ = writeln!(
+                md,
+                "Model checking: `{}` explores {:.0} unique states/s, {} × the rate of `{}` \
+                 ({:.0} states/s).\n",
+                p.subject.function,
+                p.subject.rate().unwrap_or(0.0),
+                fmt_ratio(p.ratio().0),
+                p.baseline.function,
+                p.baseline.rate().unwrap_or(0.0),
+            );
+        }
     }
 
-    for (group, ps) in &grouped {
+    let mut order: Vec<(&String, &Vec<Pair<'_>>)> = grouped.iter().collect();
+    order.sort_by(|a, b| group_rank(a.0).cmp(&group_rank(b.0)));
+    for (group, ps) in order {
         let _ = writeln!(md, "## {group}\n");
         if let Some(note) = group_note(group) {
             let _ = writeln!(md, "{note}\n");
@@ -475,7 +561,7 @@ fn write_results(all: &[Measured], scaling: &[ScalingRow], plots: &[(String, Str
             } else {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} ± {} | {} ± {} | {r:.2} |",
+                    "| {} | {} | {} | {} ± {} | {} ± {} | {} |",
                     if p.subject.value.is_empty() {
                         "—"
                     } else {
@@ -487,6 +573,7 @@ fn write_results(all: &[Measured], scaling: &[ScalingRow], plots: &[(String, Str
                     fmt_ns(p.subject.se),
                     fmt_ns(p.baseline.ns),
                     fmt_ns(p.baseline.se),
+                    fmt_ratio(r),
                 );
             }
         }
@@ -557,7 +644,7 @@ fn plot_err(path: &Path) -> impl Fn(String) -> ReportError + '_ {
 /// Series for the room plots: (kind, members → (mimi-ref ns, openmls ns)).
 fn room_series(all: &[Measured]) -> BTreeMap<String, BTreeMap<u64, (f64, f64)>> {
     let mut out: BTreeMap<String, BTreeMap<u64, (f64, f64)>> = BTreeMap::new();
-    for m in all.iter().filter(|m| m.group.starts_with("room-")) {
+    for m in all.iter().filter(|m| is_room_comparison(&m.group)) {
         let Ok(n) = m.value.parse::<u64>() else {
             continue;
         };
@@ -932,6 +1019,8 @@ mod tests {
         write(&c, "room-add", "baseline-openmls", "10", 1000.0, None);
         write(&c, "room-add", "mimi-ref", "100", 3000.0, None);
         write(&c, "room-add", "baseline-openmls", "100", 2000.0, None);
+        write(&c, "room-parts", "groupinfo-check", "10", 10.0, None);
+        write(&c, "room-parts", "baseline-openmls", "10", 1000.0, None);
         write(&c, "model-small", "mimi-model", "", 2e9, Some(20_000));
         write(&c, "model-small", "baseline-2pc-rm5", "", 1e9, Some(40_000));
         let out = c.join("out");
@@ -944,6 +1033,12 @@ mod tests {
         // Model: 10k states/s vs 40k states/s → rate ratio 0.25.
         assert!(md.contains("| 0.250 |"), "{md}");
         assert!(md.contains("Met in 0 of 2 cases; worst ratio 1.50"), "{md}");
+        assert!(md.contains("| add | 1.20 | 1.50 |"), "{md}");
+        // The breakdown is reported with enough digits, and not in the headline.
+        assert!(md.contains("| 10 | groupinfo-check | baseline-openmls | 10.0 ns ± 1.0 ns | 1.000 µs ± 1.0 ns | 0.010 |"), "{md}");
+        let room_at = md.find("## room-add").unwrap();
+        assert!(md.find("## room-parts").unwrap() > room_at);
+        assert!(md.find("## model-small").unwrap() > md.find("## room-parts").unwrap());
         let svg = std::fs::read_to_string(out.join("room-cost.svg")).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("add: mimi-ref"));
     }
