@@ -401,7 +401,8 @@ fn group_note(group: &str) -> Option<&'static str> {
         }
         "codec-content" => {
             "Content-08 decode (with all validity checks) + deterministic \
-             re-encode vs copying the same bytes."
+             re-encode vs copying the same bytes (`implied-original`: the derived-values \
+             structure of `implied.cddl`)."
         }
         "codec-message-id" => {
             "Content-08 message id (URI-prefixed, salted SHA-256 over the \
