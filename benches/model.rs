@@ -147,7 +147,10 @@ fn variant(change: impl FnOnce(&mut mimi_model::config::RawConfig)) -> Config {
 }
 
 /// The scaling table: one-dimension variations of `small` (2 users, bob with 2 clients,
-/// 3 commits, 1 application message).
+/// 3 commits, 1 application message). Reading the `users` rows: `small` allows one
+/// KeyPackage fetch (`max_kp_fetches = 1`), so at most one user can be added and extra users
+/// mostly stay outsiders; they add few states. Raise that bound with them to see the
+/// combinatorics of membership.
 fn scaling_rows() -> Vec<Row> {
     let mut rows = Vec::new();
     for users in 1..=4u32 {
