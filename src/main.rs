@@ -35,6 +35,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Re-run the proof obligations in proofs/ and record their results.
     Prove(cli::prove::ProveArgs),
+    /// Collect criterion's estimates into benches/RESULTS.md and SVG plots.
+    BenchReport(cli::bench_report::BenchReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,5 +49,6 @@ fn main() -> ExitCode {
         Command::Certs(args) => cli::certs::run(&args),
         Command::Serve(args) => cli::serve::run(&args),
         Command::Prove(args) => cli::prove::run(&args),
+        Command::BenchReport(args) => cli::bench_report::run(&args),
     }
 }
