@@ -75,6 +75,10 @@ COVER = {
     "PROTO-INV-34": ([HR + "group_info_refusals"], P,
                      "implementation: outsider's external join refused; the model has only the witness P-REACH-EXTERNAL-JOIN, no property tying the commit to the requesting credential"),
     # ---- protocol -06 section entries
+    "PROTO-INV-18": (["follower_keys::refusals_leave_the_store_unchanged"], P,
+                     "implementation only: a request at a time past not_after gets no KeyPackage; the model has no clock (KeyPackage expiry not modelled)"),
+    "PROTO-5.2-03": (["follower_keys::refusals_leave_the_store_unchanged"], P,
+                     "implementation: a request altered after signing is refused; the model assumes authenticated requests"),
     "PROTO-5-01": (["wire_malformed::code_points_match_the_draft", "wire_malformed::client_key_material_takes_protocol_from_context"], C,
                    "implementation: Protocol code points and the protocol-dependent selects (outside the abstract model)"),
     "PROTO-5-02": (["wire_roundtrip::every_registry_type_has_a_round_trip", "wire_malformed::non_minimal_varints_are_rejected",
