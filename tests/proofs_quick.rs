@@ -22,7 +22,10 @@ fn quick_obligations_hold() {
     assert!(stdout.contains(", 0 differ"), "{stdout}");
     // The quick set includes the findings and the mutations, not only holds-verdicts.
     assert!(stdout.contains("F-1-reproduced"), "{stdout}");
-    assert!(stdout.contains("mutation-hub-skips-epoch-check"), "{stdout}");
+    assert!(
+        stdout.contains("mutation-hub-skips-epoch-check"),
+        "{stdout}"
+    );
 }
 
 /// `prove` is not vacuous: an obligation whose expectation is wrong fails.
@@ -42,9 +45,18 @@ expect = "holds"
 "#,
     )
     .expect("write");
-    let out = mimi_ref(&["prove", "--no-write", "--threads", "1", &file.to_string_lossy()]);
+    let out = mimi_ref(&[
+        "prove",
+        "--no-write",
+        "--threads",
+        "1",
+        &file.to_string_lossy(),
+    ]);
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "a wrong expectation passed: {stdout}");
+    assert!(
+        !out.status.success(),
+        "a wrong expectation passed: {stdout}"
+    );
     assert!(stdout.contains("1 differ"), "{stdout}");
 }

@@ -81,7 +81,10 @@ reason = ""
         String::from_utf8_lossy(&out.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(!out.status.success(), "dangling references accepted: {text}");
+    assert!(
+        !out.status.success(),
+        "dangling references accepted: {text}"
+    );
     assert!(text.contains("P-NO-SUCH-PROPERTY"), "{text}");
     assert!(text.contains("no_such_test"), "{text}");
 }
@@ -101,7 +104,10 @@ fn check_accounted(file: &str, sections: std::ops::RangeInclusive<u32>) -> usize
         match status {
             "covered" => assert!(!covered_by.is_empty(), "{id}: covered by nothing"),
             "partial" => {
-                assert!(!covered_by.is_empty(), "{id}: partial but covered by nothing");
+                assert!(
+                    !covered_by.is_empty(),
+                    "{id}: partial but covered by nothing"
+                );
                 assert!(!reason.is_empty(), "{id}: partial without a reason");
             }
             "not-modelled" => {
@@ -140,7 +146,10 @@ fn model_checked_requirements_are_not_left_uncovered() {
     }
     for r in by_id.values() {
         let cov = r["covered_by"].as_array().expect("array");
-        if cov.iter().any(|c| c.as_str().is_some_and(|c| c.starts_with("P-"))) {
+        if cov
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.starts_with("P-")))
+        {
             assert_ne!(s(r, "status"), "not-modelled", "{}", s(r, "id"));
         }
     }
