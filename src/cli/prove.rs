@@ -224,7 +224,7 @@ fn run_one(root: &Path, ob: &Obligation, threads: usize) -> Result<CheckReport, 
     .map_err(|e| e.to_string())
 }
 
-fn counterexample_file(ob: &Obligation, r: &CheckReport, prop: &str) -> Option<String> {
+fn counterexample_file(ob: &Obligation, file: &str, r: &CheckReport, prop: &str) -> Option<String> {
     let p = r.properties.iter().find(|p| p.id == prop)?;
     if p.counterexample.is_empty() {
         return None;
@@ -245,11 +245,21 @@ fn counterexample_file(ob: &Obligation, r: &CheckReport, prop: &str) -> Option<S
         r.strategy,
         p.verdict
     );
-    let _ = writeln!(s, "Re-run: `mimi-ref prove proofs/<file> ` or `mimi-ref check --config {}{}{} --property {}`\n",
+    let _ = writeln!(
+        s,
+        "Re-run: `mimi-ref prove proofs/{}` or `mimi-ref check --config {}{}{} --property {}`\n",
+        file,
         ob.config,
-        ob.variants.iter().map(|v| format!(" --variant {v}")).collect::<String>(),
-        ob.mutation.as_deref().map(|m| format!(" --mutation {m}")).unwrap_or_default(),
-        prop);
+        ob.variants
+            .iter()
+            .map(|v| format!(" --variant {v}"))
+            .collect::<String>(),
+        ob.mutation
+            .as_deref()
+            .map(|m| format!(" --mutation {m}"))
+            .unwrap_or_default(),
+        prop
+    );
     let _ = writeln!(s, "## Message sequence\n\n```text");
     for (i, l) in p.counterexample.iter().enumerate() {
         let _ = writeln!(s, "{:>3}. {}", i + 1, l.text());
@@ -407,7 +417,7 @@ pub fn run(args: &ProveArgs) -> ExitCode {
                 if !matches!(p.verdict, Verdict::Violated | Verdict::ExpectedViolation) {
                     continue;
                 }
-                if let Some(text) = counterexample_file(&o.ob, r, &p.id) {
+                if let Some(text) = counterexample_file(&o.ob, &o.file, r, &p.id) {
                     let name = format!("{}--{}.md", o.ob.name, p.id);
                     if let Err(e) = std::fs::create_dir_all(&ce_dir)
                         .and_then(|_| std::fs::write(ce_dir.join(&name), text))
