@@ -293,6 +293,8 @@ pub struct Follower {
     rooms: BTreeMap<String, FollowerRoom>,
     /// External joins awaiting the hub's answer: (client, room).
     joining: BTreeSet<(String, String)>,
+    /// Tests only: [`Deviation::ForgetDedup`] re-processes duplicate notifies.
+    forget_dedup: bool,
 }
 
 impl std::fmt::Debug for Follower {
@@ -318,7 +320,15 @@ impl Follower {
             deleted: BTreeSet::new(),
             rooms: BTreeMap::new(),
             joining: BTreeSet::new(),
+            forget_dedup: false,
         }
+    }
+
+    /// Switch on deliberate deviations (tests only; only
+    /// [`Deviation::ForgetDedup`](crate::hub::Deviation::ForgetDedup) concerns a follower).
+    pub fn with_deviations(mut self, deviations: &[crate::hub::Deviation]) -> Self {
+        self.forget_dedup = deviations.contains(&crate::hub::Deviation::ForgetDedup);
+        self
     }
 
     /// This follower's provider domain.
@@ -660,6 +670,17 @@ impl Follower {
         }];
         let r = self.rooms.entry(room_id.to_owned()).or_default();
         r.hub = hub.to_owned();
+        if seq < r.next_seq && self.forget_dedup {
+            // Deviation::ForgetDedup (tests only): process the duplicate again.
+            let resume = r.next_seq;
+            r.next_seq = seq;
+            r.buffer.insert(seq, body);
+            out.extend(self.drain(room_id));
+            if let Some(r) = self.rooms.get_mut(room_id) {
+                r.next_seq = r.next_seq.max(resume);
+            }
+            return out;
+        }
         if seq < r.next_seq || r.buffer.contains_key(&seq) {
             r.duplicates += 1;
             return out;
