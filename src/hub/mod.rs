@@ -687,6 +687,11 @@ impl Hub {
                 if !skip_blocked {
                     blocked_check(&hr.room, &first)?;
                 }
+                // protocol-06 §5.5: the commit goes to the providers with clients in the
+                // group *before* it (removed clients learn of their removal), plus an
+                // external joiner's provider; new members get the Welcome instead.
+                // (spec/deviations.md, hub/follower: commit fanout recipients)
+                let pre_commit = providers_of(hr.room.members().values());
                 let checkpoint = hr.room.checkpoint()?;
                 let info = match hr.room.process_handshake(&first, Some(&gi))? {
                     Accepted::Commit(info) => info,
@@ -735,8 +740,8 @@ impl Hub {
                     }
                 };
                 hr.accepted_at.clear();
-                let mut targets = providers_of(hr.room.members().values());
-                for (_, identity) in &info.removed {
+                let mut targets = pre_commit;
+                if let crate::room::Committer::NewMember { identity } = &info.committer {
                     targets.extend(provider_of(identity));
                 }
                 let fanout = FanoutMessage {

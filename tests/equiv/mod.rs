@@ -458,11 +458,15 @@ impl SimSide {
     }
 }
 
-/// Do two verdicts agree? A model rejection must carry the same code; "no model action
-/// enabled" must be some rejection (client-side or by the hub) in the implementation.
+/// Do two verdicts agree? A model rejection must carry the same code (or be refused
+/// already by the implementation's client); "no model action enabled" must be some
+/// rejection (client-side or by the hub) in the implementation.
 pub fn agree(model: &Verdict, sim: &Verdict) -> bool {
     match (model, sim) {
         (Verdict::NotEnabled, Verdict::NotEnabled | Verdict::Rejected(_)) => true,
+        // the implementation's client refuses to build what the model's hub refuses
+        // (e.g. openmls creates no application message while proposals are pending)
+        (Verdict::Rejected(_), Verdict::NotEnabled) => true,
         (a, b) => a == b,
     }
 }
