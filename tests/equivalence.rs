@@ -30,19 +30,29 @@ fn runner(cases: u32, seed: u64, shrink: bool) -> TestRunner {
     TestRunner::new_with_rng(cfg, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
-/// Runs `cases` generated sequences; returns the shrunk failure text if any.
-fn search(cases: u32, seed: u64, max_ops: usize, devs: &[Deviation], shrink: bool) -> Option<String> {
+/// Runs `cases` generated sequences; returns the (shrunk) failing sequence and the
+/// failure text if any.
+fn search(
+    cases: u32,
+    seed: u64,
+    max_ops: usize,
+    devs: &[Deviation],
+    shrink: bool,
+) -> Option<(Vec<EOp>, String)> {
     let mut r = runner(cases, seed, shrink);
     let res = r.run(&ops_strategy(max_ops), |ops| {
         run(&ops, seed, devs).map_err(|f| TestCaseError::fail(f.to_string()))
     });
     match res {
         Ok(()) => None,
-        Err(TestError::Fail(why, ops)) => Some(format!(
-            "seed {seed}: minimal failing sequence ({} ops): {ops:?}\n{why}",
-            ops.len()
-        )),
-        Err(e) => Some(format!("seed {seed}: {e}")),
+        Err(TestError::Fail(why, ops)) => {
+            let text = format!(
+                "seed {seed}: minimal failing sequence ({} ops): {ops:?}\n{why}",
+                ops.len()
+            );
+            Some((ops, text))
+        }
+        Err(e) => Some((Vec::new(), format!("seed {seed}: {e}"))),
     }
 }
 
@@ -56,7 +66,7 @@ fn default_cases() -> u32 {
 fn model_and_implementation_agree() {
     let seed = env_u64("EQUIV_SEED", 0x5eed_0005);
     let max_ops = env_u64("EQUIV_MAX_OPS", 25) as usize;
-    if let Some(f) = search(default_cases(), seed, max_ops, &[], true) {
+    if let Some((_, f)) = search(default_cases(), seed, max_ops, &[], true) {
         panic!("{f}");
     }
 }
@@ -126,7 +136,7 @@ fn directed_sequences_agree() {
 }
 
 /// Teeth: every deliberate deviation of the implementation is caught within the case
-/// budget (no shrinking here, to keep the run short).
+/// budget, and the shrunk sequence that caught it agrees when the deviation is off.
 #[test]
 fn every_deviation_is_caught() {
     let seed = env_u64("EQUIV_SEED", 0x5eed_0005);
@@ -137,8 +147,14 @@ fn every_deviation_is_caught() {
         Deviation::MisrouteWelcome,
         Deviation::ForgetDedup,
     ] {
-        let found = search(256, seed, 25, &[d], false);
-        assert!(found.is_some(), "deviation {d:?} was not caught in 256 cases");
+        let Some((ops, text)) = search(256, seed, 25, &[d], true) else {
+            panic!("deviation {d:?} was not caught in 256 cases");
+        };
+        // the disagreement is the deviation's doing: the same sequence agrees without it
+        if let Err(f) = run(&ops, seed, &[]) {
+            panic!("{d:?}: the sequence that caught it fails without it too:\n{f}");
+        }
+        eprintln!("{d:?} caught:\n{text}");
     }
 }
 
@@ -148,7 +164,7 @@ fn every_deviation_is_caught() {
 fn soak_model_and_implementation_agree() {
     let seed = env_u64("EQUIV_SEED", 0x50a6);
     let cases = env_u64("EQUIV_SOAK_CASES", 5000) as u32;
-    if let Some(f) = search(cases, seed, 40, &[], true) {
+    if let Some((_, f)) = search(cases, seed, 40, &[], true) {
         panic!("{f}");
     }
 }

@@ -153,6 +153,9 @@ pub enum ProposeError {
     /// Serialization failed.
     #[error("serialization failed: {0}")]
     Encode(#[from] tls_codec::Error),
+    /// openmls could not create the Remove proposal.
+    #[error("Remove proposal failed: {0}")]
+    Remove(#[from] openmls::prelude::ProposeRemoveMemberError<Storage>),
 }
 
 /// Why joining a group failed.
@@ -273,6 +276,9 @@ pub enum GroupStateError {
     /// Serialization failed.
     #[error("serialization failed: {0}")]
     Encode(#[from] tls_codec::Error),
+    /// Removing a queued proposal failed.
+    #[error("removing a queued proposal failed: {0}")]
+    RemoveProposal(String),
 }
 
 /// What a commit produces, ready for the hub (protocol-06 §5.3 HandshakeBundle).
@@ -683,6 +689,26 @@ impl Client {
         Ok(())
     }
 
+    /// Drop the proposals this client itself queued in the current epoch (the hub
+    /// refused the bundle carrying them, protocol-06 §5.3), keeping everyone else's.
+    pub fn discard_own_proposals(&mut self, group_id: &[u8]) -> Result<(), GroupStateError> {
+        let g = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(GroupStateError::UnknownGroup)?;
+        let own = g.own_leaf_index();
+        let refs: Vec<_> = g
+            .pending_proposals()
+            .filter(|q| matches!(q.sender(), openmls::prelude::Sender::Member(l) if *l == own))
+            .map(|q| q.proposal_reference_ref().clone())
+            .collect();
+        for r in refs {
+            g.remove_pending_proposal(self.provider.storage(), &r)
+                .map_err(|e| GroupStateError::RemoveProposal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Drop this client's pending commit (the hub refused it).
     pub fn discard_pending_commit(&mut self, group_id: &[u8]) -> Result<(), GroupStateError> {
         let g = self
@@ -730,6 +756,19 @@ impl Client {
             component_id,
             op.to_openmls(),
         )?;
+        Ok(out_bytes(&msg)?)
+    }
+
+    /// A Remove proposal for the member at `leaf` (PublicMessage `MLSMessage` bytes):
+    /// a leaving client proposes the removal of its user's other clients
+    /// (protocol-06 §3.5).
+    pub fn propose_remove(&mut self, group_id: &[u8], leaf: u32) -> Result<Vec<u8>, ProposeError> {
+        let group = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(ProposeError::UnknownGroup)?;
+        let (msg, _ref) =
+            group.propose_remove_member(&self.provider, &self.signer, LeafNodeIndex::new(leaf))?;
         Ok(out_bytes(&msg)?)
     }
 

@@ -662,6 +662,13 @@ impl Hub {
                         }
                     }
                 }
+                // protocol-06 §5.3, §7.1: the queued proposals as a whole must obey
+                // room policy (e.g. the last admin cannot leave), or no commit that
+                // must include them could ever be accepted.
+                if let Err(e) = hr.room.check_pending() {
+                    hr.room.rollback(checkpoint)?;
+                    return Err(e.into());
+                }
                 for r in accepted {
                     hr.accepted_at.insert(r, now_ms);
                 }

@@ -411,6 +411,15 @@ impl ComponentLogic for MimiLogic {
         };
         policy::authorize_commit(&pre, &committer, &proposals).map_err(denial_rejection)
     }
+
+    fn check_pending(&self, pending: &CommitSummary) -> Result<(), ComponentRejection> {
+        let pre = policy_state(&pending.old_dictionary, &pending.members)?;
+        let proposals = commit_proposals(&pre, pending)?;
+        // No committer yet: the committer-specific rules (a committer never removes
+        // itself, room-policy-03 §8.1.2) are checked when the commit arrives.
+        let nobody = Actor::new("", "");
+        policy::authorize_commit(&pre, &nobody, &proposals).map_err(denial_rejection)
+    }
 }
 
 /// The component a denial is reported against.

@@ -1300,14 +1300,24 @@ impl World {
         self.commit_and_submit(client, room_id, &CommitRequest::default())
     }
 
-    /// `client` leaves (§3.5): a participant-list removal of its user and its
-    /// SelfRemove, as one proposal bundle (`moreProposals`). Someone else commits.
+    /// `client` leaves (§3.5): a participant-list removal of its user, a Remove for
+    /// each of its user's other clients and its own SelfRemove, as one proposal
+    /// bundle (`moreProposals`). Someone else commits.
     pub fn leave(&mut self, client: &str, room_id: &str) -> Result<Outcome, SimError> {
         self.tick();
         let user = user_of_client(client.as_bytes()).map_err(|e| SimError::Client(e.rule))?;
         let idx = self
             .index_of(client, room_id, &user)
             .ok_or_else(|| SimError::Unknown(format!("{user} in {room_id}")))?;
+        let own_leaf = self
+            .clients
+            .get(client)
+            .and_then(|c| c.client.own_leaf(room_id.as_bytes()));
+        let others: Vec<u32> = self
+            .leaves_of(client, room_id, &user)
+            .into_iter()
+            .filter(|l| Some(*l) != own_leaf)
+            .collect();
         let sc = self.sim_client(client)?;
         let p1 = sc
             .client
@@ -1317,13 +1327,31 @@ impl World {
                 participant_update(&[], &[idx], &[]),
             )
             .map_err(|e| SimError::Client(e.to_string()))?;
-        let p2 = sc
-            .client
-            .self_remove(room_id.as_bytes())
-            .map_err(|e| SimError::Client(e.to_string()))?;
-        sc.own.insert(hash(&p1));
-        sc.own.insert(hash(&p2));
-        self.send_proposals(client, room_id, &[p1, p2])
+        let mut bundle = vec![p1];
+        for leaf in others {
+            bundle.push(
+                sc.client
+                    .propose_remove(room_id.as_bytes(), leaf)
+                    .map_err(|e| SimError::Client(e.to_string()))?,
+            );
+        }
+        bundle.push(
+            sc.client
+                .self_remove(room_id.as_bytes())
+                .map_err(|e| SimError::Client(e.to_string()))?,
+        );
+        for p in &bundle {
+            sc.own.insert(hash(p));
+        }
+        let outcome = self.send_proposals(client, room_id, &bundle)?;
+        if !outcome.accepted() {
+            // refused: the client forgets the proposals it queued (protocol-06 §5.3)
+            self.sim_client(client)?
+                .client
+                .discard_own_proposals(room_id.as_bytes())
+                .map_err(|e| SimError::Client(e.to_string()))?;
+        }
+        Ok(outcome)
     }
 
     /// Submit standalone proposals (`MLSMessage`s) as one `/update` bundle.

@@ -393,7 +393,15 @@ impl SimSide {
         let room = self.room.clone();
         let w = &mut self.w;
         let v = match op {
-            EOp::Add { actor, target } => Self::verdict(w.add_user(&c(actor), &room, &u(target), 2)),
+            // An honest client fetches KeyPackages only when it is a member and the
+            // target is not listed in its view (as the model's client, `Fetch`); the
+            // implementation's hub would relay for any listed requester.
+            EOp::Add { actor, target } => match w.client_state(&c(actor), &room) {
+                Some(p) if !p.participants.iter().any(|(x, _)| *x == u(target)) => {
+                    Self::verdict(w.add_user(&c(actor), &room, &u(target), 2))
+                }
+                _ => Verdict::NotEnabled,
+            },
             EOp::Remove { actor, target } => Self::verdict(w.remove_user(&c(actor), &room, &u(target))),
             EOp::Leave { client } => Self::verdict(w.leave(&c(client), &room)),
             EOp::Kick { actor, client } => Self::verdict(w.kick(&c(actor), &room, &c(client))),
