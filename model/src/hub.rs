@@ -316,7 +316,10 @@ impl MimiModel {
         let mut all: Vec<Op> = Vec::new();
         if cm.external {
             if h.members.contains(&cm.committer) {
-                return Err(Reject::InvalidProposal("external commit by a member"));
+                // RFC 9420 §12.4.3.2 allows such a "resync" (the old leaf is removed and
+                // the client re-added), so it is valid MLS; what forbids it is the
+                // one-change-per-client rule of the commit (protocol-06 §7.5): notAllowed.
+                return Err(Reject::NotAllowed("external commit by a member"));
             }
             if !h.gi_issued.contains(&cm.committer) {
                 return Err(Reject::NotAllowed(

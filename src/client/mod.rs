@@ -115,6 +115,9 @@ pub enum CommitError {
     /// A leaf to remove is not a member.
     #[error("leaf {0} is not a member")]
     NotAMember(u32),
+    /// A queued proposal already removes this leaf.
+    #[error("leaf {0} is already removed by a queued proposal (RFC 9420 §12.2)")]
+    AlreadyRemoved(u32),
     /// The client's own component logic refuses the AppDataUpdates.
     #[error("component logic refused: {0}")]
     Rejected(#[from] ComponentRejection),
@@ -620,9 +623,23 @@ impl Client {
             .groups
             .get_mut(group_id)
             .ok_or(CommitError::UnknownGroup)?;
+        // Leaves a queued Remove/SelfRemove already removes (RFC 9420 §12.2: a member
+        // is removed at most once per commit; openmls would hit a debug assertion
+        // ranking a SelfRemove against a later Remove).
+        let queued_removals: Vec<u32> = group
+            .pending_proposals()
+            .filter_map(|q| match (q.proposal(), q.sender()) {
+                (Proposal::Remove(r), _) => Some(r.removed().u32()),
+                (Proposal::SelfRemove, openmls::prelude::Sender::Member(l)) => Some(l.u32()),
+                _ => None,
+            })
+            .collect();
         for leaf in &request.removes {
             if group.member_at(LeafNodeIndex::new(*leaf)).is_none() {
                 return Err(CommitError::NotAMember(*leaf));
+            }
+            if queued_removals.contains(leaf) {
+                return Err(CommitError::AlreadyRemoved(*leaf));
             }
         }
         let dict = group
