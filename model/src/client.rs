@@ -120,7 +120,9 @@ impl MimiModel {
                         push(COp::AddListed(t));
                     }
                     let active = cfg.clients_of(t).any(|x| v.members.contains(&x));
-                    if ops.remove && rt != BANNED && has(policy::REMOVE_PARTICIPANT) && arc(rt, 0) {
+                    // a banned user may be removed from the list too (its entry goes, role 1 → 0),
+                    // when the actor's authorized role changes allow it (room-policy-03 §8.1.2)
+                    if ops.remove && has(policy::REMOVE_PARTICIPANT) && arc(rt, 0) {
                         push(COp::Remove(t));
                     }
                     if mal && ops.remove && active {

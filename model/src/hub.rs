@@ -192,6 +192,15 @@ impl MimiModel {
         if !self.mut_(M::HubSkipsOneOpPerUser) && touched.iter().any(|u| !seen.insert(*u)) {
             return Err("user touched twice in one commit (§7.5)");
         }
+        // RFC 9420 §12.2: a commit removes a member at most once (e.g. an inline kick of
+        // a client whose queued leave already removes it).
+        let mut removed = BTreeSet::new();
+        if ops
+            .iter()
+            .any(|o| matches!(o, Op::MlsRemove { client } if !removed.insert(*client)))
+        {
+            return Err("client removed twice in one commit (RFC 9420 §12.2)");
+        }
         if !self.mut_(M::HubSkipsMetadataOnce)
             && ops.iter().filter(|o| matches!(o, Op::SetMeta(_))).count() > 1
         {

@@ -115,6 +115,12 @@ pub enum CommitError {
     /// A leaf to remove is not a member.
     #[error("leaf {0} is not a member")]
     NotAMember(u32),
+    /// A commit of this client is still pending (not yet merged).
+    #[error("a commit of this client is still pending")]
+    CommitPending,
+    /// This client was removed from the group.
+    #[error("this client is no longer a member of the group")]
+    Inactive,
     /// A queued proposal already removes this leaf.
     #[error("leaf {0} is already removed by a queued proposal (RFC 9420 §12.2)")]
     AlreadyRemoved(u32),
@@ -623,6 +629,16 @@ impl Client {
             .groups
             .get_mut(group_id)
             .ok_or(CommitError::UnknownGroup)?;
+        // A removed client keeps its last group state but can no longer commit
+        // (discarding a refused commit must not revive it).
+        if !group.is_active() {
+            return Err(CommitError::Inactive);
+        }
+        // An accepted commit of ours awaits its fanout: building another would replace
+        // it, and the client could no longer recognise its own commit (protocol-06 §5.5).
+        if group.pending_commit().is_some() {
+            return Err(CommitError::CommitPending);
+        }
         // Leaves a queued Remove/SelfRemove already removes (RFC 9420 §12.2: a member
         // is removed at most once per commit; openmls would hit a debug assertion
         // ranking a SelfRemove against a later Remove).

@@ -218,9 +218,14 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
         })
         .collect();
     k.extend((0..m.cfg.n_users() as u8).filter(|u| m.cfg.user_provider[usize::from(*u)] == p));
-    // Everything listed in a room state the provider holds is known to it.
+    // Everything listed in a room state the provider holds is known to it; a follower
+    // that has had a member bootstraps its room copy from the hub's *current* GroupInfo
+    // and tree (spec/deviations.md, hub/follower 7), so it may know the hub's committed
+    // state ahead of the fanout still in flight to it.
     if let Some(v) = s.prov[usize::from(p)].view.as_ref() {
         k.extend(v.room.participants.iter().map(|(u, _)| *u));
+        k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
+        k.extend(s.hub.members.iter().map(|c| m.cfg.client_user[usize::from(*c)]));
     }
     if p == 0 {
         k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
