@@ -80,7 +80,10 @@ fn directed_sequences_agree() {
     use EOp::*;
     let seqs: Vec<Vec<EOp>> = vec![
         vec![
-            Add { actor: 0, target: 1 },
+            Add {
+                actor: 0,
+                target: 1,
+            },
             Deliver { provider: 1 },
             Send { client: 1 },
             Deliver { provider: 1 },
@@ -89,7 +92,10 @@ fn directed_sequences_agree() {
         ],
         // concurrent commits: bob commits from a stale epoch
         vec![
-            Add { actor: 0, target: 1 },
+            Add {
+                actor: 0,
+                target: 1,
+            },
             Deliver { provider: 1 },
             Meta { actor: 0 },
             Meta { actor: 1 },
@@ -98,17 +104,29 @@ fn directed_sequences_agree() {
         ],
         // unauthorized: a member bans the admin; removed user acts
         vec![
-            Add { actor: 0, target: 1 },
+            Add {
+                actor: 0,
+                target: 1,
+            },
             Deliver { provider: 1 },
-            Ban { actor: 1, target: 0 },
-            Remove { actor: 0, target: 1 },
+            Ban {
+                actor: 1,
+                target: 0,
+            },
+            Remove {
+                actor: 0,
+                target: 1,
+            },
             Send { client: 1 },
             Deliver { provider: 1 },
             Send { client: 1 },
         ],
         // leave, commit by another, stale message
         vec![
-            Add { actor: 0, target: 2 },
+            Add {
+                actor: 0,
+                target: 2,
+            },
             Deliver { provider: 2 },
             Leave { client: 3 },
             Send { client: 3 },
@@ -118,7 +136,10 @@ fn directed_sequences_agree() {
         ],
         // external join of bob's second device, duplicates
         vec![
-            Add { actor: 0, target: 1 },
+            Add {
+                actor: 0,
+                target: 1,
+            },
             Duplicate { provider: 1 },
             Deliver { provider: 1 },
             Deliver { provider: 1 },

@@ -435,8 +435,8 @@ impl PublicRoom {
         for (_, q) in &queued {
             let sender = match q.sender() {
                 Sender::Member(l) => {
-                    let identity = identity_at(l.u32())
-                        .ok_or(RoomError::Internal("proposer not in tree"))?;
+                    let identity =
+                        identity_at(l.u32()).ok_or(RoomError::Internal("proposer not in tree"))?;
                     committer = Some(Committer::Member {
                         leaf: l.u32(),
                         identity: identity.clone(),

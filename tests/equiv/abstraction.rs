@@ -162,13 +162,14 @@ pub fn observe_sim(m: &MimiModel, w: &World, room_id: &str) -> Obs {
     let n = m.cfg.n_clients() as u8;
     let clients = (0..n)
         .map(|c| {
-            w.client_state(&client_uri(m, c), room_id).map(|p| PartyView {
-                // α drops a client's pending proposals: openmls stores a member's own
-                // proposals when it sends them, the model's provider view only when their
-                // fanout arrives. Pending proposals are compared at the hub.
-                pending: false,
-                ..party(m, room_id, &p)
-            })
+            w.client_state(&client_uri(m, c), room_id)
+                .map(|p| PartyView {
+                    // α drops a client's pending proposals: openmls stores a member's own
+                    // proposals when it sends them, the model's provider view only when their
+                    // fanout arrives. Pending proposals are compared at the hub.
+                    pending: false,
+                    ..party(m, room_id, &p)
+                })
         })
         .collect();
     let mut got = Vec::new();
@@ -225,7 +226,12 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
     if let Some(v) = s.prov[usize::from(p)].view.as_ref() {
         k.extend(v.room.participants.iter().map(|(u, _)| *u));
         k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
-        k.extend(s.hub.members.iter().map(|c| m.cfg.client_user[usize::from(*c)]));
+        k.extend(
+            s.hub
+                .members
+                .iter()
+                .map(|c| m.cfg.client_user[usize::from(*c)]),
+        );
     }
     if p == 0 {
         k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
@@ -237,7 +243,11 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
 /// The users whose identifiers occur in the bytes provider `p`'s servers received.
 pub fn sim_visible(m: &MimiModel, w: &World, p: u8) -> BTreeSet<u8> {
     let bytes = w.received_bytes(PROVIDERS[usize::from(p)]);
-    let contains = |needle: &[u8]| bytes.iter().any(|b| b.windows(needle.len()).any(|x| x == needle));
+    let contains = |needle: &[u8]| {
+        bytes
+            .iter()
+            .any(|b| b.windows(needle.len()).any(|x| x == needle))
+    };
     (0..m.cfg.n_users() as u8)
         .filter(|u| {
             contains(user_uri_of(m, *u).as_bytes())

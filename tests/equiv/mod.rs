@@ -64,7 +64,11 @@ pub fn client_uri(m: &MimiModel, c: u8) -> String {
     let u = m.cfg.client_user[usize::from(c)];
     let n = m.cfg.clients_of(u).position(|x| x == c).unwrap_or(0) + 1;
     let p = m.cfg.user_provider[usize::from(u)];
-    format!("mimi://{}/d/{}/{n}", PROVIDERS[usize::from(p)], m.cfg.user_name(u))
+    format!(
+        "mimi://{}/d/{}/{n}",
+        PROVIDERS[usize::from(p)],
+        m.cfg.user_name(u)
+    )
 }
 
 /// The implementation's roles list mirroring the model's table 0
@@ -95,13 +99,24 @@ pub fn roles() -> RoleData {
         roles: vec![
             role(0, "no_role", &[], (0, None, 0, Some(0)), &[]),
             role(1, "banned", &[], (0, None, 0, Some(0)), &[]),
-            role(2, "member", &member, (0, None, 0, None), &[(0, &[2]), (2, &[0])]),
+            role(
+                2,
+                "member",
+                &member,
+                (0, None, 0, None),
+                &[(0, &[2]), (2, &[0])],
+            ),
             role(
                 3,
                 "admin",
                 &admin,
                 (1, None, 0, None),
-                &[(0, &[1, 2, 3]), (1, &[0, 2, 3]), (2, &[0, 1, 3]), (3, &[0, 1, 2])],
+                &[
+                    (0, &[1, 2, 3]),
+                    (1, &[0, 2, 3]),
+                    (2, &[0, 1, 3]),
+                    (3, &[0, 1, 2]),
+                ],
             ),
         ],
     }
@@ -239,11 +254,7 @@ impl ModelSide {
         self.s.seen = 0;
         let (e0, p0) = (self.s.hub.epoch, self.s.hub.next_prop);
         let app0 = self.s.count.app;
-        let commit = |c: u8, o: COp| {
-            move |a: &Action| {
-                matches!(a, Action::Commit { client, op, real_cred: false } if *client == c && *op == o)
-            }
-        };
+        let commit = |c: u8, o: COp| move |a: &Action| matches!(a, Action::Commit { client, op, real_cred: false } if *client == c && *op == o);
         let taken = match op {
             EOp::Add { actor, target } => {
                 if self.take(commit(actor, COp::Add(target, MEMBER))) {
@@ -426,7 +437,9 @@ impl SimSide {
                 }
                 _ => Verdict::NotEnabled,
             },
-            EOp::Remove { actor, target } => Self::verdict(w.remove_user(&c(actor), &room, &u(target))),
+            EOp::Remove { actor, target } => {
+                Self::verdict(w.remove_user(&c(actor), &room, &u(target)))
+            }
             EOp::Leave { client } => Self::verdict(w.leave(&c(client), &room)),
             EOp::Kick { actor, client } => Self::verdict(w.kick(&c(actor), &room, &c(client))),
             EOp::Ban { actor, target } => Self::verdict(w.ban(&c(actor), &room, &u(target))),
@@ -551,10 +564,20 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<(), Box<F
         let a = abstraction::observe_model(&ms.m, &ms.s);
         let b = abstraction::observe_sim(&ms.m, &ss.w, &ss.room);
         if a != b {
-            return Err(fail(step, format!("observations differ:\n  model: {a:?}\n  impl:  {b:?}"), log, ms));
+            return Err(fail(
+                step,
+                format!("observations differ:\n  model: {a:?}\n  impl:  {b:?}"),
+                log,
+                ms,
+            ));
         }
         if !ss.w.anomalies().is_empty() {
-            return Err(fail(step, format!("sim anomalies: {:?}", ss.w.anomalies()), log, ms));
+            return Err(fail(
+                step,
+                format!("sim anomalies: {:?}", ss.w.anomalies()),
+                log,
+                ms,
+            ));
         }
         for p in 1..PROVIDERS.len() as u8 {
             let k = abstraction::model_knows(&ms.m, &ms.s, p);
@@ -562,7 +585,9 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<(), Box<F
             if !v.is_subset(&k) {
                 return Err(fail(
                     step,
-                    format!("provider {p} saw users {v:?} in its bytes; the model's knowledge is {k:?}"),
+                    format!(
+                        "provider {p} saw users {v:?} in its bytes; the model's knowledge is {k:?}"
+                    ),
                     log,
                     ms,
                 ));
@@ -588,7 +613,12 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<(), Box<F
         };
         log.push(format!("{:>2}. {op:?}: {mv:?} | {sv:?}", i + 1));
         if !agree(&mv, &sv) {
-            return Err(fail(i + 1, format!("verdicts differ: model {mv:?}, implementation {sv:?}"), &log, &ms));
+            return Err(fail(
+                i + 1,
+                format!("verdicts differ: model {mv:?}, implementation {sv:?}"),
+                &log,
+                &ms,
+            ));
         }
         check(i + 1, &log, &ms, &ss)?;
     }
@@ -620,9 +650,15 @@ pub fn op_strategy() -> impl Strategy<Value = EOp> {
 /// A setup that populates the room (bob with both devices, cathy) so that random
 /// suffixes reach the interesting states more often.
 pub const SETUP: [EOp; 6] = [
-    EOp::Add { actor: 0, target: 1 },
+    EOp::Add {
+        actor: 0,
+        target: 1,
+    },
     EOp::Deliver { provider: 1 },
-    EOp::Add { actor: 0, target: 2 },
+    EOp::Add {
+        actor: 0,
+        target: 2,
+    },
     EOp::Deliver { provider: 2 },
     EOp::Deliver { provider: 1 },
     EOp::Deliver { provider: 2 },
@@ -638,7 +674,11 @@ pub fn ops_strategy(max: usize) -> impl Strategy<Value = Vec<EOp>> {
     )
         .prop_map(move |(setup, ops)| {
             if setup {
-                SETUP.iter().copied().chain(ops.into_iter().take(rest)).collect()
+                SETUP
+                    .iter()
+                    .copied()
+                    .chain(ops.into_iter().take(rest))
+                    .collect()
             } else {
                 ops
             }
