@@ -8,7 +8,9 @@
 
 mod equiv;
 
-use equiv::{ops_strategy, run, EOp};
+use equiv::{ops_strategy, run, EOp, Verdict};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use mimi_ref::hub::Deviation;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -39,9 +41,26 @@ fn search(
     devs: &[Deviation],
     shrink: bool,
 ) -> Option<(Vec<EOp>, String)> {
+    search_with_stats(cases, seed, max_ops, devs, shrink, &Mutex::new(BTreeMap::new()))
+}
+
+/// As [`search`], counting every agreed (operation, verdict) pair into `stats`.
+fn search_with_stats(
+    cases: u32,
+    seed: u64,
+    max_ops: usize,
+    devs: &[Deviation],
+    shrink: bool,
+    stats: &Mutex<BTreeMap<String, usize>>,
+) -> Option<(Vec<EOp>, String)> {
     let mut r = runner(cases, seed, shrink);
     let res = r.run(&ops_strategy(max_ops), |ops| {
-        run(&ops, seed, devs).map_err(|f| TestCaseError::fail(f.to_string()))
+        let steps = run(&ops, seed, devs).map_err(|f| TestCaseError::fail(f.to_string()))?;
+        let mut st = stats.lock().expect("stats lock");
+        for (op, v) in steps {
+            *st.entry(format!("{op}: {}", verdict_class(&v))).or_default() += 1;
+        }
+        Ok(())
     });
     match res {
         Ok(()) => None,
@@ -56,6 +75,13 @@ fn search(
     }
 }
 
+fn verdict_class(v: &Verdict) -> String {
+    match v {
+        Verdict::Rejected(code) => format!("rejected {code}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
 fn default_cases() -> u32 {
     // proptest's own default (also what PROPTEST_CASES sets)
     Config::default().cases
@@ -66,8 +92,40 @@ fn default_cases() -> u32 {
 fn model_and_implementation_agree() {
     let seed = env_u64("EQUIV_SEED", 0x5eed_0005);
     let max_ops = env_u64("EQUIV_MAX_OPS", 25) as usize;
-    if let Some((_, f)) = search(default_cases(), seed, max_ops, &[], true) {
+    let stats = Mutex::new(BTreeMap::new());
+    if let Some((_, f)) = search_with_stats(default_cases(), seed, max_ops, &[], true, &stats) {
         panic!("{f}");
+    }
+    // Not vacuous: the generated runs reached acceptances of every client operation
+    // and the interesting rejections (printed with --nocapture).
+    let stats = stats.into_inner().expect("stats lock");
+    for (k, n) in &stats {
+        eprintln!("{n:>6}  {k}");
+    }
+    if default_cases() >= 256 {
+        for want in [
+            "add: accepted",
+            "remove: accepted",
+            "leave: accepted",
+            "kick: accepted",
+            "ban: accepted",
+            "set-role: accepted",
+            "metadata: accepted",
+            "external-join: accepted",
+            "send: accepted",
+            "commit-pending: accepted",
+            "deliver: done",
+            "duplicate: done",
+            "rejected wrongEpoch",
+            "rejected epochTooOld",
+            "rejected notAllowed",
+            "notenabled",
+        ] {
+            assert!(
+                stats.keys().any(|k| k.contains(want)),
+                "no step of the run reached `{want}`"
+            );
+        }
     }
 }
 
@@ -134,7 +192,7 @@ fn directed_sequences_agree() {
             Deliver { provider: 2 },
             Deliver { provider: 2 },
         ],
-        // external join of bob's second device, duplicates
+        // bob's second device is kicked and rejoins by external commit; duplicates
         vec![
             Add {
                 actor: 0,
@@ -143,17 +201,31 @@ fn directed_sequences_agree() {
             Duplicate { provider: 1 },
             Deliver { provider: 1 },
             Deliver { provider: 1 },
+            Kick {
+                actor: 0,
+                client: 2,
+            },
+            Deliver { provider: 1 },
             ExternalJoin { client: 2 },
             Deliver { provider: 1 },
             Send { client: 2 },
             Deliver { provider: 1 },
         ],
     ];
+    let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
-        if let Err(f) = run(s, i as u64, &[]) {
-            panic!("directed sequence {i}: {f}");
+        match run(s, i as u64, &[]) {
+            Ok(steps) => all.push(steps),
+            Err(f) => panic!("directed sequence {i}: {f}"),
         }
     }
+    // the sequences take the paths they were written for
+    let has = |i: usize, op: &str, v: Verdict| all[i].iter().any(|(o, x)| *o == op && *x == v);
+    assert!(has(0, "send", Verdict::Accepted));
+    assert!(has(1, "metadata", Verdict::Rejected("wrongEpoch".into())));
+    assert!(has(2, "remove", Verdict::Accepted));
+    assert!(has(3, "commit-pending", Verdict::Accepted));
+    assert!(has(4, "external-join", Verdict::Accepted));
 }
 
 /// Teeth: every deliberate deviation of the implementation is caught within the case

@@ -39,7 +39,9 @@ impl MimiModel {
                         out.push(Action::ExternalJoin { client: c });
                     } else if s.count.gi < b.max_groupinfo {
                         let listed = role_of(&s.hub.gc, u);
-                        let may = (listed != 0 && listed != BANNED && cl.left_at.is_none())
+                        // a listed user's client may (re)join, also after it was kicked:
+                        // canAddOwnClient (room-policy-03 §8.1.1, protocol-06 §3.6)
+                        let may = (listed != 0 && listed != BANNED)
                             || cfg.preauth.iter().any(|(pu, _)| *pu == u)
                             || cfg.raw.open_join;
                         if may || mal {

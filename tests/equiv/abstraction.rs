@@ -13,7 +13,9 @@
 //!   to mirror the model's role table 0 (0 no-role, 1 banned, 2 member, 3 admin).
 //! * room metadata bytes ↦ version `v` iff they are `room_metadata(room, "m<v>", "")`.
 //! * epoch ↦ epoch; MLS member identities ↦ client indexes; the participant list keeps
-//!   its order.
+//!   its order. An external joiner is in the new epoch from the hub's acceptance on
+//!   (openmls), in the model once its commit's fanout arrives: the model side shows it
+//!   the state its commit produced while that fanout is in flight.
 //! * pending proposals ↦ "some are pending" (a boolean), at the hub only: the model
 //!   bundles a leave as one abstract proposal with several ops, the implementation as
 //!   several MLS proposals (AppDataUpdate + SelfRemove/Remove), so only emptiness is
@@ -85,14 +87,16 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
     };
     let clients = (0..cfg.n_clients() as u8)
         .map(|c| {
-            m.view_of(s, c).map(|v| PartyView {
-                epoch: u64::from(v.epoch),
-                participants: v.room.participants.clone(),
-                members: v.members.clone(),
-                meta: v.room.meta,
-                // see `party`: clients' pending proposals are not compared
-                pending: false,
-            })
+            m.view_of(s, c)
+                .map(|v| PartyView {
+                    epoch: u64::from(v.epoch),
+                    participants: v.room.participants.clone(),
+                    members: v.members.clone(),
+                    meta: v.room.meta,
+                    // see `observe_sim`: clients' pending proposals are not compared
+                    pending: false,
+                })
+                .or_else(|| external_joiner_view(s, c))
         })
         .collect();
     let got = s.clients.iter().map(|c| c.got.clone()).collect();
@@ -111,6 +115,32 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
         failures: vec![0; cfg.n_clients()],
         in_flight,
     }
+}
+
+/// An external joiner whose accepted commit is still in flight to its provider: the
+/// openmls client is in the new epoch from the hub's acceptance on (it built the
+/// commit), the model's provider view only once the commit's fanout arrives. α shows
+/// the joiner the committed state its commit produced.
+fn external_joiner_view(s: &State, c: u8) -> Option<PartyView> {
+    s.net.iter().find_map(|x| match x {
+        Msg::Notify { body, .. } => match &body.item {
+            mimi_model::state::Item::Commit { commit, .. }
+                if commit.external && commit.committer == c =>
+            {
+                let e = usize::from(commit.epoch) + 1;
+                let (room, members) = s.hub.history.get(e)?;
+                Some(PartyView {
+                    epoch: e as u64,
+                    participants: room.participants.clone(),
+                    members: members.clone(),
+                    meta: room.meta,
+                    pending: false,
+                })
+            }
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// α for identifiers: user URI → user index.

@@ -544,8 +544,31 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Run `ops` through both halves, comparing after every step.
-pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<(), Box<Failure>> {
+/// The operation's name (for statistics).
+pub fn op_name(op: &EOp) -> &'static str {
+    match op {
+        EOp::Add { .. } => "add",
+        EOp::Remove { .. } => "remove",
+        EOp::Leave { .. } => "leave",
+        EOp::Kick { .. } => "kick",
+        EOp::Ban { .. } => "ban",
+        EOp::Unban { .. } => "unban",
+        EOp::SetRole { .. } => "set-role",
+        EOp::Meta { .. } => "metadata",
+        EOp::ExternalJoin { .. } => "external-join",
+        EOp::Send { .. } => "send",
+        EOp::CommitPending { .. } => "commit-pending",
+        EOp::Deliver { .. } => "deliver",
+        EOp::Duplicate { .. } => "duplicate",
+    }
+}
+
+/// Agreed (operation, model verdict) pairs of a run, for non-vacuity statistics.
+pub type Steps = Vec<(&'static str, Verdict)>;
+
+/// Run `ops` through both halves, comparing after every step; on success, the agreed
+/// (operation, model verdict) of every step.
+pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<Steps, Box<Failure>> {
     let mut ms = ModelSide::new();
     let mut ss = SimSide::new(seed, deviations);
     let mut log = Vec::new();
@@ -596,6 +619,7 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<(), Box<F
         Ok(())
     };
     check(0, &log, &ms, &ss)?;
+    let mut steps = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         let mv = ms.step(*op);
         let id = if matches!(op, EOp::Send { .. }) && mv != Verdict::NotEnabled {
@@ -621,8 +645,9 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<(), Box<F
             ));
         }
         check(i + 1, &log, &ms, &ss)?;
+        steps.push((op_name(op), mv));
     }
-    Ok(())
+    Ok(steps)
 }
 
 /// Strategy for one operation (valid and invalid: any actor, any target).
@@ -647,9 +672,10 @@ pub fn op_strategy() -> impl Strategy<Value = EOp> {
     ]
 }
 
-/// A setup that populates the room (bob with both devices, cathy) so that random
-/// suffixes reach the interesting states more often.
-pub const SETUP: [EOp; 6] = [
+/// A setup that populates the room (bob with both devices, cathy; then bob's second
+/// device is kicked, so that it may rejoin by external commit) so that random suffixes
+/// reach the interesting states more often.
+pub const SETUP: [EOp; 8] = [
     EOp::Add {
         actor: 0,
         target: 1,
@@ -662,6 +688,8 @@ pub const SETUP: [EOp; 6] = [
     EOp::Deliver { provider: 2 },
     EOp::Deliver { provider: 1 },
     EOp::Deliver { provider: 2 },
+    EOp::Kick { actor: 0, client: 2 },
+    EOp::Deliver { provider: 1 },
 ];
 
 /// Sequences of up to `max` operations: half of them start with [`SETUP`] (shrinking
