@@ -228,6 +228,9 @@ fn directed_sequences_agree() {
     assert!(has(4, "external-join", Verdict::Accepted));
 }
 
+/// Case budget of the teeth test per deviation.
+const TEETH_CASES: u32 = 768;
+
 /// Teeth: every deliberate deviation of the implementation is caught within the case
 /// budget, and the shrunk sequence that caught it agrees when the deviation is off.
 #[test]
@@ -240,8 +243,8 @@ fn every_deviation_is_caught() {
         Deviation::MisrouteWelcome,
         Deviation::ForgetDedup,
     ] {
-        let Some((ops, text)) = search(256, seed, 25, &[d], true) else {
-            panic!("deviation {d:?} was not caught in 256 cases");
+        let Some((ops, text)) = search(TEETH_CASES, seed, 25, &[d], true) else {
+            panic!("deviation {d:?} was not caught in {TEETH_CASES} cases");
         };
         // the disagreement is the deviation's doing: the same sequence agrees without it
         if let Err(f) = run(&ops, seed, &[]) {

@@ -311,6 +311,31 @@ impl std::fmt::Debug for World {
     }
 }
 
+/// The epoch of a PrivateMessage (RFC 9420 §6.3: `group_id` then `epoch` in clear).
+fn private_epoch(message: &[u8]) -> Option<u64> {
+    let body = mls_body(wire_format::PRIVATE_MESSAGE, message)?;
+    // group_id<V>: QUIC-style variable-length length prefix (RFC 9420 §2.1.2)
+    let first = *body.first()?;
+    let (prefix, len) = match first >> 6 {
+        0 => (1, usize::from(first & 0x3f)),
+        1 => (2, usize::from(u16::from_be_bytes([first & 0x3f, *body.get(1)?]))),
+        2 => (
+            4,
+            usize::try_from(u32::from_be_bytes([
+                first & 0x3f,
+                *body.get(1)?,
+                *body.get(2)?,
+                *body.get(3)?,
+            ]))
+            .ok()?,
+        ),
+        _ => return None,
+    };
+    let at = prefix + len;
+    let bytes: [u8; 8] = body.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
+}
+
 /// The user URI `mimi://<provider>/u/<name>`.
 pub fn user_uri(provider: &str, name: &str) -> String {
     format!("mimi://{provider}/u/{name}")
@@ -813,6 +838,18 @@ impl World {
             return;
         };
         let h = hash(message);
+        // A handshake from an epoch before the client's own (e.g. a commit fanned out
+        // before the client joined by external commit) is stale for it: dropped, as
+        // the model's client does (protocol-06 §5.5 delivers in epoch order).
+        let msg_epoch = crate::hub::peek::public_header(message)
+            .map(|hd| hd.epoch)
+            .or_else(|| private_epoch(message));
+        let stale = msg_epoch
+            .zip(sc.client.epoch(room_id.as_bytes()))
+            .is_some_and(|(e, mine)| e < mine);
+        if stale {
+            return;
+        }
         let outcome = if mls_body(wire_format::WELCOME, message).is_some() {
             match sc.client.join_from_welcome(message, tree) {
                 Ok(_) => Delivered::Joined,

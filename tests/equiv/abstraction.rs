@@ -121,7 +121,7 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
 /// openmls client is in the new epoch from the hub's acceptance on (it built the
 /// commit), the model's provider view only once the commit's fanout arrives. α shows
 /// the joiner the committed state its commit produced.
-fn external_joiner_view(s: &State, c: u8) -> Option<PartyView> {
+pub fn external_joiner_view(s: &State, c: u8) -> Option<PartyView> {
     s.net.iter().find_map(|x| match x {
         Msg::Notify { body, .. } => match &body.item {
             mimi_model::state::Item::Commit { commit, .. }
