@@ -9,10 +9,10 @@
 mod equiv;
 
 use equiv::{ops_strategy, run, EOp, Verdict};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use mimi_ref::hub::Deviation;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -41,7 +41,14 @@ fn search(
     devs: &[Deviation],
     shrink: bool,
 ) -> Option<(Vec<EOp>, String)> {
-    search_with_stats(cases, seed, max_ops, devs, shrink, &Mutex::new(BTreeMap::new()))
+    search_with_stats(
+        cases,
+        seed,
+        max_ops,
+        devs,
+        shrink,
+        &Mutex::new(BTreeMap::new()),
+    )
 }
 
 /// As [`search`], counting every agreed (operation, verdict) pair into `stats`.
@@ -58,7 +65,8 @@ fn search_with_stats(
         let steps = run(&ops, seed, devs).map_err(|f| TestCaseError::fail(f.to_string()))?;
         let mut st = stats.lock().expect("stats lock");
         for (op, v) in steps {
-            *st.entry(format!("{op}: {}", verdict_class(&v))).or_default() += 1;
+            *st.entry(format!("{op}: {}", verdict_class(&v)))
+                .or_default() += 1;
         }
         Ok(())
     });

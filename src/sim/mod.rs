@@ -318,7 +318,10 @@ fn private_epoch(message: &[u8]) -> Option<u64> {
     let first = *body.first()?;
     let (prefix, len) = match first >> 6 {
         0 => (1, usize::from(first & 0x3f)),
-        1 => (2, usize::from(u16::from_be_bytes([first & 0x3f, *body.get(1)?]))),
+        1 => (
+            2,
+            usize::from(u16::from_be_bytes([first & 0x3f, *body.get(1)?])),
+        ),
         2 => (
             4,
             usize::try_from(u32::from_be_bytes([

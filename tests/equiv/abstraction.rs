@@ -96,7 +96,7 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
                     // see `observe_sim`: clients' pending proposals are not compared
                     pending: false,
                 })
-                .or_else(|| external_joiner_view(s, c))
+                .or_else(|| external_joiner_view(m, s, c))
         })
         .collect();
     let got = s.clients.iter().map(|c| c.got.clone()).collect();
@@ -121,9 +121,10 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
 /// openmls client is in the new epoch from the hub's acceptance on (it built the
 /// commit), the model's provider view only once the commit's fanout arrives. α shows
 /// the joiner the committed state its commit produced.
-pub fn external_joiner_view(s: &State, c: u8) -> Option<PartyView> {
+pub fn external_joiner_view(m: &MimiModel, s: &State, c: u8) -> Option<PartyView> {
+    let own = m.cfg.client_provider(c);
     s.net.iter().find_map(|x| match x {
-        Msg::Notify { body, .. } => match &body.item {
+        Msg::Notify { to, body } if *to == own => match &body.item {
             mimi_model::state::Item::Commit { commit, .. }
                 if commit.external && commit.committer == c =>
             {

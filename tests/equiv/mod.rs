@@ -643,15 +643,21 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<Steps, Bo
         // while proposals are queued — the model drops the queued leave, openmls commits
         // its SelfRemove but not its list removal. Not generated until resolved.
         if matches!(op, EOp::ExternalJoin { .. }) && !ms.s.hub.pending.is_empty() {
-            log.push(format!("{:>2}. {op:?}: skipped (open disagreement 6)", i + 1));
+            log.push(format!(
+                "{:>2}. {op:?}: skipped (open disagreement 6)",
+                i + 1
+            ));
             continue;
         }
         // An external joiner acts only once its commit's fanout arrived: before that its
         // openmls client is already in the new epoch, the model's client is not (the
         // observation maps this, abstraction::external_joiner_view); its operations are
         // not generated meanwhile.
-        if actor(op).is_some_and(|c| abstraction::external_joiner_view(&ms.s, c).is_some()) {
-            log.push(format!("{:>2}. {op:?}: skipped (external join in flight)", i + 1));
+        if actor(op).is_some_and(|c| abstraction::external_joiner_view(&ms.m, &ms.s, c).is_some()) {
+            log.push(format!(
+                "{:>2}. {op:?}: skipped (external join in flight)",
+                i + 1
+            ));
             continue;
         }
         let mv = ms.step(*op);
@@ -721,7 +727,10 @@ pub const SETUP: [EOp; 8] = [
     EOp::Deliver { provider: 2 },
     EOp::Deliver { provider: 1 },
     EOp::Deliver { provider: 2 },
-    EOp::Kick { actor: 0, client: 2 },
+    EOp::Kick {
+        actor: 0,
+        client: 2,
+    },
     EOp::Deliver { provider: 1 },
 ];
 
