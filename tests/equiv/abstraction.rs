@@ -245,8 +245,8 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
     use mimi_model::state::Fact;
     let mut k: BTreeSet<u8> = s.know[usize::from(p)]
         .iter()
-        .filter_map(|f| match f {
-            Fact::Member(u) | Fact::MemberPseudo(u) | Fact::Sent(_, u) => Some(*u),
+        .map(|f| match f {
+            Fact::Member(u) | Fact::MemberPseudo(u) | Fact::Sent(_, u) => *u,
         })
         .collect();
     k.extend((0..m.cfg.n_users() as u8).filter(|u| m.cfg.user_provider[usize::from(*u)] == p));
