@@ -259,6 +259,8 @@ struct FollowerRoom {
     copy: Option<PublicRoom>,
     fetching: bool,
     duplicates: u64,
+    /// A Welcome for a local client arrived: refresh the copy when the queue is drained.
+    rebootstrap: bool,
 }
 
 /// A follower's view of one room: next expected sequence number, buffered
@@ -736,7 +738,27 @@ impl Follower {
     }
 
     /// Process buffered notifies in sequence order.
+    /// Process buffered notifies in order; then, if a Welcome brought a local client
+    /// back into a room whose copy this follower kept while it had no member (the hub
+    /// sends such a provider nothing, not even the commit adding its clients,
+    /// hub/follower 7), refresh the copy from the hub's current state.
     fn drain(&mut self, room_id: &str) -> Vec<FollowerOutput> {
+        let mut out = self.drain_queue(room_id);
+        if let Some(r) = self.rooms.get_mut(room_id) {
+            if r.rebootstrap && r.buffer.is_empty() && !r.fetching {
+                r.rebootstrap = false;
+                r.copy = None;
+                r.fetching = true;
+                out.push(FollowerOutput::FetchRoomState {
+                    hub: r.hub.clone(),
+                    room_id: room_id.to_owned(),
+                });
+            }
+        }
+        out
+    }
+
+    fn drain_queue(&mut self, room_id: &str) -> Vec<FollowerOutput> {
         let mut out = Vec::new();
         loop {
             let Some(r) = self.rooms.get_mut(room_id) else {
@@ -776,6 +798,11 @@ impl Follower {
                             .iter()
                             .filter_map(|r| self.served.get(r).cloned())
                             .collect();
+                        if !targets.is_empty() {
+                            if let Some(r) = self.rooms.get_mut(room_id) {
+                                r.rebootstrap = true;
+                            }
+                        }
                         for client in targets {
                             self.register(room_id, &client);
                             out.push(FollowerOutput::Deliver {
