@@ -39,7 +39,9 @@ impl MimiModel {
                         out.push(Action::ExternalJoin { client: c });
                     } else if s.count.gi < b.max_groupinfo {
                         let listed = role_of(&s.hub.gc, u);
-                        let may = (listed != 0 && listed != BANNED && cl.left_at.is_none())
+                        // a listed user's client may (re)join, also after it was kicked:
+                        // canAddOwnClient (room-policy-03 §8.1.1, protocol-06 §3.6)
+                        let may = (listed != 0 && listed != BANNED)
                             || cfg.preauth.iter().any(|(pu, _)| *pu == u)
                             || cfg.raw.open_join;
                         if may || mal {
@@ -120,7 +122,9 @@ impl MimiModel {
                         push(COp::AddListed(t));
                     }
                     let active = cfg.clients_of(t).any(|x| v.members.contains(&x));
-                    if ops.remove && rt != BANNED && has(policy::REMOVE_PARTICIPANT) && arc(rt, 0) {
+                    // a banned user may be removed from the list too (its entry goes, role 1 → 0),
+                    // when the actor's authorized role changes allow it (room-policy-03 §8.1.2)
+                    if ops.remove && has(policy::REMOVE_PARTICIPANT) && arc(rt, 0) {
                         push(COp::Remove(t));
                     }
                     if mal && ops.remove && active {

@@ -192,6 +192,15 @@ impl MimiModel {
         if !self.mut_(M::HubSkipsOneOpPerUser) && touched.iter().any(|u| !seen.insert(*u)) {
             return Err("user touched twice in one commit (§7.5)");
         }
+        // RFC 9420 §12.2: a commit removes a member at most once (e.g. an inline kick of
+        // a client whose queued leave already removes it).
+        let mut removed = BTreeSet::new();
+        if ops
+            .iter()
+            .any(|o| matches!(o, Op::MlsRemove { client } if !removed.insert(*client)))
+        {
+            return Err("client removed twice in one commit (RFC 9420 §12.2)");
+        }
         if !self.mut_(M::HubSkipsMetadataOnce)
             && ops.iter().filter(|o| matches!(o, Op::SetMeta(_))).count() > 1
         {
@@ -316,7 +325,10 @@ impl MimiModel {
         let mut all: Vec<Op> = Vec::new();
         if cm.external {
             if h.members.contains(&cm.committer) {
-                return Err(Reject::InvalidProposal("external commit by a member"));
+                // RFC 9420 §12.4.3.2 allows such a "resync" (the old leaf is removed and
+                // the client re-added), so it is valid MLS; what forbids it is the
+                // one-change-per-client rule of the commit (protocol-06 §7.5): notAllowed.
+                return Err(Reject::NotAllowed("external commit by a member"));
             }
             if !h.gi_issued.contains(&cm.committer) {
                 return Err(Reject::NotAllowed(

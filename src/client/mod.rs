@@ -115,6 +115,15 @@ pub enum CommitError {
     /// A leaf to remove is not a member.
     #[error("leaf {0} is not a member")]
     NotAMember(u32),
+    /// A commit of this client is still pending (not yet merged).
+    #[error("a commit of this client is still pending")]
+    CommitPending,
+    /// This client was removed from the group.
+    #[error("this client is no longer a member of the group")]
+    Inactive,
+    /// A queued proposal already removes this leaf.
+    #[error("leaf {0} is already removed by a queued proposal (RFC 9420 §12.2)")]
+    AlreadyRemoved(u32),
     /// The client's own component logic refuses the AppDataUpdates.
     #[error("component logic refused: {0}")]
     Rejected(#[from] ComponentRejection),
@@ -153,6 +162,9 @@ pub enum ProposeError {
     /// Serialization failed.
     #[error("serialization failed: {0}")]
     Encode(#[from] tls_codec::Error),
+    /// openmls could not create the Remove proposal.
+    #[error("Remove proposal failed: {0}")]
+    Remove(#[from] openmls::prelude::ProposeRemoveMemberError<Storage>),
 }
 
 /// Why joining a group failed.
@@ -273,6 +285,9 @@ pub enum GroupStateError {
     /// Serialization failed.
     #[error("serialization failed: {0}")]
     Encode(#[from] tls_codec::Error),
+    /// Removing a queued proposal failed.
+    #[error("removing a queued proposal failed: {0}")]
+    RemoveProposal(String),
 }
 
 /// What a commit produces, ready for the hub (protocol-06 §5.3 HandshakeBundle).
@@ -614,9 +629,33 @@ impl Client {
             .groups
             .get_mut(group_id)
             .ok_or(CommitError::UnknownGroup)?;
+        // A removed client keeps its last group state but can no longer commit
+        // (discarding a refused commit must not revive it).
+        if !group.is_active() {
+            return Err(CommitError::Inactive);
+        }
+        // An accepted commit of ours awaits its fanout: building another would replace
+        // it, and the client could no longer recognise its own commit (protocol-06 §5.5).
+        if group.pending_commit().is_some() {
+            return Err(CommitError::CommitPending);
+        }
+        // Leaves a queued Remove/SelfRemove already removes (RFC 9420 §12.2: a member
+        // is removed at most once per commit; openmls would hit a debug assertion
+        // ranking a SelfRemove against a later Remove).
+        let queued_removals: Vec<u32> = group
+            .pending_proposals()
+            .filter_map(|q| match (q.proposal(), q.sender()) {
+                (Proposal::Remove(r), _) => Some(r.removed().u32()),
+                (Proposal::SelfRemove, openmls::prelude::Sender::Member(l)) => Some(l.u32()),
+                _ => None,
+            })
+            .collect();
         for leaf in &request.removes {
             if group.member_at(LeafNodeIndex::new(*leaf)).is_none() {
                 return Err(CommitError::NotAMember(*leaf));
+            }
+            if queued_removals.contains(leaf) {
+                return Err(CommitError::AlreadyRemoved(*leaf));
             }
         }
         let dict = group
@@ -683,6 +722,26 @@ impl Client {
         Ok(())
     }
 
+    /// Drop the proposals this client itself queued in the current epoch (the hub
+    /// refused the bundle carrying them, protocol-06 §5.3), keeping everyone else's.
+    pub fn discard_own_proposals(&mut self, group_id: &[u8]) -> Result<(), GroupStateError> {
+        let g = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(GroupStateError::UnknownGroup)?;
+        let own = g.own_leaf_index();
+        let refs: Vec<_> = g
+            .pending_proposals()
+            .filter(|q| matches!(q.sender(), openmls::prelude::Sender::Member(l) if *l == own))
+            .map(|q| q.proposal_reference_ref().clone())
+            .collect();
+        for r in refs {
+            g.remove_pending_proposal(self.provider.storage(), &r)
+                .map_err(|e| GroupStateError::RemoveProposal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Drop this client's pending commit (the hub refused it).
     pub fn discard_pending_commit(&mut self, group_id: &[u8]) -> Result<(), GroupStateError> {
         let g = self
@@ -730,6 +789,19 @@ impl Client {
             component_id,
             op.to_openmls(),
         )?;
+        Ok(out_bytes(&msg)?)
+    }
+
+    /// A Remove proposal for the member at `leaf` (PublicMessage `MLSMessage` bytes):
+    /// a leaving client proposes the removal of its user's other clients
+    /// (protocol-06 §3.5).
+    pub fn propose_remove(&mut self, group_id: &[u8], leaf: u32) -> Result<Vec<u8>, ProposeError> {
+        let group = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(ProposeError::UnknownGroup)?;
+        let (msg, _ref) =
+            group.propose_remove_member(&self.provider, &self.signer, LeafNodeIndex::new(leaf))?;
         Ok(out_bytes(&msg)?)
     }
 

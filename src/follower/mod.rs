@@ -259,6 +259,8 @@ struct FollowerRoom {
     copy: Option<PublicRoom>,
     fetching: bool,
     duplicates: u64,
+    /// A Welcome for a local client arrived: refresh the copy when the queue is drained.
+    rebootstrap: bool,
 }
 
 /// A follower's view of one room: next expected sequence number, buffered
@@ -293,6 +295,8 @@ pub struct Follower {
     rooms: BTreeMap<String, FollowerRoom>,
     /// External joins awaiting the hub's answer: (client, room).
     joining: BTreeSet<(String, String)>,
+    /// Tests only: [`Deviation::ForgetDedup`] re-processes duplicate notifies.
+    forget_dedup: bool,
 }
 
 impl std::fmt::Debug for Follower {
@@ -318,7 +322,15 @@ impl Follower {
             deleted: BTreeSet::new(),
             rooms: BTreeMap::new(),
             joining: BTreeSet::new(),
+            forget_dedup: false,
         }
+    }
+
+    /// Switch on deliberate deviations (tests only; only
+    /// [`Deviation::ForgetDedup`](crate::hub::Deviation::ForgetDedup) concerns a follower).
+    pub fn with_deviations(mut self, deviations: &[crate::hub::Deviation]) -> Self {
+        self.forget_dedup = deviations.contains(&crate::hub::Deviation::ForgetDedup);
+        self
     }
 
     /// This follower's provider domain.
@@ -660,6 +672,17 @@ impl Follower {
         }];
         let r = self.rooms.entry(room_id.to_owned()).or_default();
         r.hub = hub.to_owned();
+        if seq < r.next_seq && self.forget_dedup {
+            // Deviation::ForgetDedup (tests only): process the duplicate again.
+            let resume = r.next_seq;
+            r.next_seq = seq;
+            r.buffer.insert(seq, body);
+            out.extend(self.drain(room_id));
+            if let Some(r) = self.rooms.get_mut(room_id) {
+                r.next_seq = r.next_seq.max(resume);
+            }
+            return out;
+        }
         if seq < r.next_seq || r.buffer.contains_key(&seq) {
             r.duplicates += 1;
             return out;
@@ -715,7 +738,27 @@ impl Follower {
     }
 
     /// Process buffered notifies in sequence order.
+    /// Process buffered notifies in order; then, if a Welcome brought a local client
+    /// back into a room whose copy this follower kept while it had no member (the hub
+    /// sends such a provider nothing, not even the commit adding its clients,
+    /// hub/follower 7), refresh the copy from the hub's current state.
     fn drain(&mut self, room_id: &str) -> Vec<FollowerOutput> {
+        let mut out = self.drain_queue(room_id);
+        if let Some(r) = self.rooms.get_mut(room_id) {
+            if r.rebootstrap && r.buffer.is_empty() && !r.fetching {
+                r.rebootstrap = false;
+                r.copy = None;
+                r.fetching = true;
+                out.push(FollowerOutput::FetchRoomState {
+                    hub: r.hub.clone(),
+                    room_id: room_id.to_owned(),
+                });
+            }
+        }
+        out
+    }
+
+    fn drain_queue(&mut self, room_id: &str) -> Vec<FollowerOutput> {
         let mut out = Vec::new();
         loop {
             let Some(r) = self.rooms.get_mut(room_id) else {
@@ -755,6 +798,11 @@ impl Follower {
                             .iter()
                             .filter_map(|r| self.served.get(r).cloned())
                             .collect();
+                        if !targets.is_empty() {
+                            if let Some(r) = self.rooms.get_mut(room_id) {
+                                r.rebootstrap = true;
+                            }
+                        }
                         for client in targets {
                             self.register(room_id, &client);
                             out.push(FollowerOutput::Deliver {

@@ -375,6 +375,28 @@ struct PendingRelay {
     room_id: String,
 }
 
+/// A deliberate deviation from protocol-06, for the equivalence suite's teeth test
+/// (`tests/equivalence.rs`): only tests set one (through
+/// [`SimConfig::deviations`](crate::sim::SimConfig) or [`Hub::with_deviations`]); the
+/// default is none, and with none every check below runs as specified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Deviation {
+    /// The hub forwards application messages of an older epoch instead of answering
+    /// `epochTooOld` (breaks protocol-06 §5.4).
+    SkipEpochCheck,
+    /// The hub skips the `canSendMessage` / blocked-sender check of `/submitMessage`
+    /// (breaks protocol-06 §5.4, room-policy-03 §8.2).
+    SkipPolicyCheck,
+    /// The hub accepts handshakes of users it has seen removed (breaks protocol-06 §5.3).
+    SkipBlockedCheck,
+    /// The hub sends every Welcome to the committer's provider instead of the provider
+    /// owning the KeyPackageRef (breaks protocol-06 §5.2, §5.5).
+    MisrouteWelcome,
+    /// The follower processes a duplicate `/notify` again instead of dropping it
+    /// (breaks protocol-06 §5.5).
+    ForgetDedup,
+}
+
 /// The hub of one provider.
 pub struct Hub {
     domain: String,
@@ -383,6 +405,7 @@ pub struct Hub {
     relays: BTreeMap<u64, PendingRelay>,
     next_request: u64,
     retry_ms: u64,
+    deviations: BTreeSet<Deviation>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -411,7 +434,18 @@ impl Hub {
             relays: BTreeMap::new(),
             next_request: 0,
             retry_ms,
+            deviations: BTreeSet::new(),
         }
+    }
+
+    /// Switch on deliberate deviations (tests only; see [`Deviation`]).
+    pub fn with_deviations(mut self, deviations: &[Deviation]) -> Self {
+        self.deviations = deviations.iter().copied().collect();
+        self
+    }
+
+    fn deviates(&self, d: Deviation) -> bool {
+        self.deviations.contains(&d)
     }
 
     /// Give the hub its signing identity: `/groupInfo` answers then carry the
@@ -594,6 +628,10 @@ impl Hub {
         refs: &mut Vec<Vec<u8>>,
     ) -> Result<Vec<HubOutput>, HubError> {
         let req: UpdateRequest = decode_exact(body)?;
+        let skip_blocked = self.deviates(Deviation::SkipBlockedCheck);
+        let misroute = self
+            .deviates(Deviation::MisrouteWelcome)
+            .then(|| self.domain.clone());
         let hr = self
             .rooms
             .get_mut(room_id)
@@ -609,6 +647,7 @@ impl Hub {
                 for m in &all {
                     let r = peek::proposal_ref(m);
                     let step = blocked_check(&hr.room, m)
+                        .or_else(|e| if skip_blocked { Ok(()) } else { Err(e) })
                         .and_then(|()| hr.room.process_handshake(m, None).map_err(HubError::from));
                     match step {
                         Ok(Accepted::Proposal(info)) => accepted.push(info.reference),
@@ -622,6 +661,13 @@ impl Hub {
                             return Err(e);
                         }
                     }
+                }
+                // protocol-06 §5.3, §7.1: the queued proposals as a whole must obey
+                // room policy (e.g. the last admin cannot leave), or no commit that
+                // must include them could ever be accepted.
+                if let Err(e) = hr.room.check_pending() {
+                    hr.room.rollback(checkpoint)?;
+                    return Err(e.into());
                 }
                 for r in accepted {
                     hr.accepted_at.insert(r, now_ms);
@@ -645,7 +691,14 @@ impl Hub {
                     }
                     GroupInfoOption::Partial { .. } => return Err(HubError::PartialGroupInfo),
                 };
-                blocked_check(&hr.room, &first)?;
+                if !skip_blocked {
+                    blocked_check(&hr.room, &first)?;
+                }
+                // protocol-06 §5.5: the commit goes to the providers with clients in the
+                // group *before* it (removed clients learn of their removal), plus an
+                // external joiner's provider; new members get the Welcome instead.
+                // (spec/deviations.md, hub/follower: commit fanout recipients)
+                let pre_commit = providers_of(hr.room.members().values());
                 let checkpoint = hr.room.checkpoint()?;
                 let info = match hr.room.process_handshake(&first, Some(&gi))? {
                     Accepted::Commit(info) => info,
@@ -694,8 +747,8 @@ impl Hub {
                     }
                 };
                 hr.accepted_at.clear();
-                let mut targets = providers_of(hr.room.members().values());
-                for (_, identity) in &info.removed {
+                let mut targets = pre_commit;
+                if let crate::room::Committer::NewMember { identity } = &info.committer {
                     targets.extend(provider_of(identity));
                 }
                 let fanout = FanoutMessage {
@@ -709,7 +762,7 @@ impl Hub {
                 if let Some(w) = welcome_msg {
                     let mut dests = BTreeSet::new();
                     for (r, identity) in info.added_key_package_refs.iter().zip(&info.added) {
-                        match hr.kp_routes.get(r) {
+                        match misroute.as_ref().or(hr.kp_routes.get(r)) {
                             Some(p) => {
                                 dests.insert(p.clone());
                             }
@@ -773,6 +826,8 @@ impl Hub {
     ) -> Result<(SubmitStatus, Vec<HubOutput>), SubmitRefusal> {
         let req: SubmitMessageRequest =
             decode_exact(body).map_err(|e| SubmitRefusal::NotAllowed(HubError::from(e)))?;
+        let skip_epoch = self.deviates(Deviation::SkipEpochCheck);
+        let skip_policy = self.deviates(Deviation::SkipPolicyCheck);
         let hr = self
             .rooms
             .get_mut(room_id)
@@ -783,7 +838,7 @@ impl Hub {
             .check_application_message(&msg)
             .map_err(|e| SubmitRefusal::NotAllowed(HubError::NotApplication(e.to_string())))?;
         let current = hr.room.epoch();
-        if epoch < current {
+        if epoch < current && !skip_epoch {
             return Err(SubmitRefusal::TooOld(current));
         }
         if epoch > current {
@@ -800,7 +855,9 @@ impl Hub {
                 "sendingUri not UTF-8",
             )))?
             .to_owned();
-        check_can_send(&hr.room, &sender).map_err(SubmitRefusal::NotAllowed)?;
+        if !skip_policy {
+            check_can_send(&hr.room, &sender).map_err(SubmitRefusal::NotAllowed)?;
+        }
         let fanout = FanoutMessage {
             timestamp: now_ms,
             message: req.app_message.clone(),

@@ -176,6 +176,15 @@ pub trait ComponentLogic: Send + Sync {
     fn check_commit(&self, _commit: &CommitSummary) -> Result<(), ComponentRejection> {
         Ok(())
     }
+
+    /// Check the proposals queued in an epoch as a whole, the way a commit of all of
+    /// them would be checked but with no particular committer (protocol-06 §5.3, §7.1:
+    /// the hub validates proposals when it accepts them, so that the commit that must
+    /// include them can be valid). `pending.committer` is the last proposer. The
+    /// default accepts.
+    fn check_pending(&self, _pending: &CommitSummary) -> Result<(), ComponentRejection> {
+        Ok(())
+    }
 }
 
 impl fmt::Debug for dyn ComponentLogic {

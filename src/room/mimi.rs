@@ -411,6 +411,24 @@ impl ComponentLogic for MimiLogic {
         };
         policy::authorize_commit(&pre, &committer, &proposals).map_err(denial_rejection)
     }
+
+    fn check_pending(&self, pending: &CommitSummary) -> Result<(), ComponentRejection> {
+        let pre = policy_state(&pending.old_dictionary, &pending.members)?;
+        let proposals = commit_proposals(&pre, pending)?;
+        // No committer yet: the committer-specific rules (a committer never removes
+        // itself, room-policy-03 §8.1.2) are checked when the commit arrives.
+        let nobody = Actor::new("", "");
+        match policy::authorize_commit(&pre, &nobody, &proposals) {
+            // The committer completes a removal with the Removes of the removed user's
+            // remaining clients (room-policy-03 §8.1.2), so their absence from the
+            // queue is no reason to refuse it (spec/deviations.md, equivalence suite 5).
+            Err(
+                Denial::SameCommitRule(policy::SameCommitRule::ClientsNotRemoved { .. })
+                | Denial::ClientOfUnlistedUser { .. },
+            ) => Ok(()),
+            other => other.map_err(denial_rejection),
+        }
+    }
 }
 
 /// The component a denial is reported against.

@@ -420,6 +420,86 @@ impl PublicRoom {
             .collect())
     }
 
+    /// Check the queued proposals as a whole against the component logic
+    /// ([`ComponentLogic::check_pending`]): the state after all of them must be
+    /// reachable by a valid commit (protocol-06 §5.3, §7.1). The hub calls this after
+    /// accepting a proposal bundle and rolls back when it fails.
+    pub fn check_pending(&self) -> Result<(), RoomError> {
+        let queued = self.group.queued_proposals(self.provider.storage())?;
+        let members = self.members();
+        let identity_at = |l: u32| members.get(&l).cloned();
+        let mut removed = Vec::new();
+        let mut proposals = Vec::new();
+        let mut updates: BTreeMap<ComponentId, Vec<AppDataOp>> = BTreeMap::new();
+        let mut committer = None;
+        for (_, q) in &queued {
+            let sender = match q.sender() {
+                Sender::Member(l) => {
+                    let identity =
+                        identity_at(l.u32()).ok_or(RoomError::Internal("proposer not in tree"))?;
+                    committer = Some(Committer::Member {
+                        leaf: l.u32(),
+                        identity: identity.clone(),
+                    });
+                    ProposalSender::Member {
+                        leaf: l.u32(),
+                        identity,
+                    }
+                }
+                Sender::External(_) => ProposalSender::External,
+                Sender::NewMemberCommit | Sender::NewMemberProposal => continue,
+            };
+            let leaf = match (q.proposal(), q.sender()) {
+                (Proposal::Remove(r), _) => Some(r.removed().u32()),
+                (Proposal::SelfRemove, Sender::Member(l)) => Some(l.u32()),
+                _ => None,
+            };
+            if let Some(id) = leaf.and_then(identity_at) {
+                removed.push((leaf.unwrap_or_default(), id));
+            }
+            if let Proposal::AppDataUpdate(u) = q.proposal() {
+                updates
+                    .entry(u.component_id())
+                    .or_default()
+                    .push(AppDataOp::from_openmls(u.operation()));
+            }
+            proposals.push(CoveredProposal {
+                sender,
+                kind: proposal_kind(q.proposal()),
+            });
+        }
+        let Some(committer) = committer else {
+            return Ok(()); // only external proposals: the hub's own
+        };
+        let old_dictionary = self.dictionary();
+        let mut new_dictionary = old_dictionary.clone();
+        for (cid, ops) in updates {
+            match self
+                .logic
+                .apply(cid, old_dictionary.get(&cid).map(Vec::as_slice), &ops)?
+            {
+                Some(v) => {
+                    new_dictionary.insert(cid, v);
+                }
+                None => {
+                    new_dictionary.remove(&cid);
+                }
+            }
+        }
+        let summary = CommitSummary {
+            new_epoch: self.epoch() + 1,
+            committer,
+            added: Vec::new(),
+            removed,
+            old_dictionary,
+            new_dictionary,
+            members,
+            proposals,
+        };
+        self.logic.check_pending(&summary)?;
+        Ok(())
+    }
+
     /// The `MLSMessage` bytes of the queued proposals, in arrival order: what
     /// the hub hands an external joiner with the GroupInfo (protocol-06 §5.6)
     /// so its external commit can cover queued SelfRemove proposals.

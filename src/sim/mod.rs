@@ -95,6 +95,8 @@ pub struct SimConfig {
     pub key_packages_per_client: usize,
     /// Every user consents to every other user fetching its KeyPackages.
     pub consent_all: bool,
+    /// Deliberate deviations of every hub and follower (tests only; empty by default).
+    pub deviations: Vec<crate::hub::Deviation>,
 }
 
 impl Default for SimConfig {
@@ -106,6 +108,7 @@ impl Default for SimConfig {
             retry_ms: 1000,
             key_packages_per_client: 4,
             consent_all: true,
+            deviations: Vec::new(),
         }
     }
 }
@@ -294,6 +297,8 @@ pub struct World {
     delivered_packets: u64,
     dropped_packets: u64,
     duplicated_packets: u64,
+    /// Bytes each provider's servers received from the network (for metadata audits).
+    received_bytes: BTreeMap<String, Vec<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for World {
@@ -304,6 +309,34 @@ impl std::fmt::Debug for World {
             .field("clients", &self.clients.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
+}
+
+/// The epoch of a PrivateMessage (RFC 9420 §6.3: `group_id` then `epoch` in clear).
+fn private_epoch(message: &[u8]) -> Option<u64> {
+    let body = mls_body(wire_format::PRIVATE_MESSAGE, message)?;
+    // group_id<V>: QUIC-style variable-length length prefix (RFC 9420 §2.1.2)
+    let first = *body.first()?;
+    let (prefix, len) = match first >> 6 {
+        0 => (1, usize::from(first & 0x3f)),
+        1 => (
+            2,
+            usize::from(u16::from_be_bytes([first & 0x3f, *body.get(1)?])),
+        ),
+        2 => (
+            4,
+            usize::try_from(u32::from_be_bytes([
+                first & 0x3f,
+                *body.get(1)?,
+                *body.get(2)?,
+                *body.get(3)?,
+            ]))
+            .ok()?,
+        ),
+        _ => return None,
+    };
+    let at = prefix + len;
+    let bytes: [u8; 8] = body.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_be_bytes(bytes))
 }
 
 /// The user URI `mimi://<provider>/u/<name>`.
@@ -325,14 +358,21 @@ impl World {
             .map(|p| {
                 (
                     p.clone(),
-                    Hub::new(p, config.retry_ms).with_identity(hub_identity(p)),
+                    Hub::new(p, config.retry_ms)
+                        .with_identity(hub_identity(p))
+                        .with_deviations(&config.deviations),
                 )
             })
             .collect();
         let followers = config
             .providers
             .iter()
-            .map(|p| (p.clone(), Follower::new(p)))
+            .map(|p| {
+                (
+                    p.clone(),
+                    Follower::new(p).with_deviations(&config.deviations),
+                )
+            })
             .collect();
         Self {
             rng: SimRng::new(seed),
@@ -347,6 +387,7 @@ impl World {
             delivered_packets: 0,
             dropped_packets: 0,
             duplicated_packets: 0,
+            received_bytes: BTreeMap::new(),
             config,
         }
     }
@@ -384,6 +425,23 @@ impl World {
     /// Every client URI.
     pub fn client_ids(&self) -> Vec<String> {
         self.clients.keys().cloned().collect()
+    }
+
+    /// Every request or notify body a provider's servers (hub and follower) received,
+    /// in order: what that provider could learn from MIMI traffic (metadata audits).
+    pub fn received_bytes(&self, provider: &str) -> &[Vec<u8>] {
+        self.received_bytes
+            .get(provider)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    fn log_rx(&mut self, provider: &str, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.received_bytes
+                .entry(provider.to_owned())
+                .or_default()
+                .push(bytes.to_vec());
+        }
     }
 
     /// Packets in flight.
@@ -599,6 +657,22 @@ impl World {
         for o in out {
             match o {
                 FollowerOutput::ToHub { hub, input } => {
+                    match &input {
+                        HubInput::Update { body, .. }
+                        | HubInput::SubmitMessage { body, .. }
+                        | HubInput::KeyMaterial { body }
+                        | HubInput::KeyMaterialAnswer { body, .. }
+                        | HubInput::GroupInfo { body, .. } => self.log_rx(&hub, body),
+                        HubInput::CreateRoom {
+                            group_info,
+                            ratchet_tree,
+                            ..
+                        } => {
+                            self.log_rx(&hub, group_info);
+                            self.log_rx(&hub, ratchet_tree);
+                        }
+                        HubInput::RoomState { .. } | HubInput::NotifyAck { .. } => {}
+                    }
                     let now = self.now_ms;
                     let hub_out = match self.hubs.get_mut(&hub) {
                         Some(h) => h.handle(now, &provider, input),
@@ -653,6 +727,7 @@ impl World {
                     request_id,
                     body,
                 } => {
+                    self.log_rx(&to, &body);
                     let out =
                         self.follower_handle(&to, FollowerInput::KeyMaterial { request_id, body });
                     for fo in out {
@@ -668,6 +743,7 @@ impl World {
                                         continue;
                                     }
                                 };
+                                self.log_rx(hub, &body);
                                 let now = self.now_ms;
                                 let ho = match self.hubs.get_mut(hub) {
                                     Some(h) => h.handle(
@@ -723,6 +799,10 @@ impl World {
                         HubOutput::RoomState(i) => Some(i),
                         _ => None,
                     });
+                    if let Some(Some(i)) = &info {
+                        self.log_rx(provider, &i.group_info);
+                        self.log_rx(provider, &i.ratchet_tree);
+                    }
                     let out = self.follower_handle(
                         provider,
                         FollowerInput::RoomState {
@@ -761,6 +841,18 @@ impl World {
             return;
         };
         let h = hash(message);
+        // A handshake from an epoch before the client's own (e.g. a commit fanned out
+        // before the client joined by external commit) is stale for it: dropped, as
+        // the model's client does (protocol-06 §5.5 delivers in epoch order).
+        let msg_epoch = crate::hub::peek::public_header(message)
+            .map(|hd| hd.epoch)
+            .or_else(|| private_epoch(message));
+        let stale = msg_epoch
+            .zip(sc.client.epoch(room_id.as_bytes()))
+            .is_some_and(|(e, mine)| e < mine);
+        if stale {
+            return;
+        }
         let outcome = if mls_body(wire_format::WELCOME, message).is_some() {
             match sc.client.join_from_welcome(message, tree) {
                 Ok(_) => Delivered::Joined,
@@ -834,6 +926,11 @@ impl World {
             self.dropped_packets += 1;
             return true;
         }
+        self.deliver_packet(p);
+        true
+    }
+
+    fn deliver_packet(&mut self, p: Packet) {
         self.delivered_packets += 1;
         if p.ack {
             let now = self.now_ms;
@@ -848,6 +945,7 @@ impl World {
                 );
             }
         } else {
+            self.log_rx(&p.to.clone(), &p.body);
             let out = self.follower_handle(
                 &p.to.clone(),
                 FollowerInput::Notify {
@@ -859,6 +957,59 @@ impl World {
             );
             self.process_follower_outputs(&p.to, out);
         }
+    }
+
+    /// The index of the oldest in-flight notify addressed to `provider`.
+    fn next_to(&self, provider: &str) -> Option<usize> {
+        self.network.iter().position(|p| !p.ack && p.to == provider)
+    }
+
+    /// Notifies (not acknowledgements) in flight to `provider`.
+    pub fn in_flight_to(&self, provider: &str) -> usize {
+        self.network
+            .iter()
+            .filter(|p| !p.ack && p.to == provider)
+            .count()
+    }
+
+    /// Deliver the oldest in-flight notify addressed to `provider` (FIFO per
+    /// destination, no fault injection), then every acknowledgement in flight.
+    /// Returns false when nothing was in flight to `provider`.
+    pub fn deliver_next_to(&mut self, provider: &str) -> bool {
+        let Some(i) = self.next_to(provider) else {
+            return false;
+        };
+        let p = self.network.remove(i);
+        self.deliver_packet(p);
+        self.deliver_acks();
+        true
+    }
+
+    /// Deliver every acknowledgement in flight to its hub.
+    pub fn deliver_acks(&mut self) {
+        while let Some(i) = self.network.iter().position(|p| p.ack) {
+            let p = self.network.remove(i);
+            self.deliver_packet(p);
+        }
+    }
+
+    /// Append a copy of the oldest in-flight notify addressed to `provider` to the
+    /// queue (a network duplicate). Returns false when none is in flight.
+    pub fn duplicate_next_to(&mut self, provider: &str) -> bool {
+        let Some(i) = self.next_to(provider) else {
+            return false;
+        };
+        let p = &self.network[i];
+        let copy = Packet {
+            from: p.from.clone(),
+            to: p.to.clone(),
+            room_id: p.room_id.clone(),
+            seq: p.seq,
+            body: p.body.clone(),
+            ack: p.ack,
+        };
+        self.network.push(copy);
+        self.duplicated_packets += 1;
         true
     }
 
@@ -1189,14 +1340,24 @@ impl World {
         self.commit_and_submit(client, room_id, &CommitRequest::default())
     }
 
-    /// `client` leaves (§3.5): a participant-list removal of its user and its
-    /// SelfRemove, as one proposal bundle (`moreProposals`). Someone else commits.
+    /// `client` leaves (§3.5): a participant-list removal of its user, a Remove for
+    /// each of its user's other clients and its own SelfRemove, as one proposal
+    /// bundle (`moreProposals`). Someone else commits.
     pub fn leave(&mut self, client: &str, room_id: &str) -> Result<Outcome, SimError> {
         self.tick();
         let user = user_of_client(client.as_bytes()).map_err(|e| SimError::Client(e.rule))?;
         let idx = self
             .index_of(client, room_id, &user)
             .ok_or_else(|| SimError::Unknown(format!("{user} in {room_id}")))?;
+        let own_leaf = self
+            .clients
+            .get(client)
+            .and_then(|c| c.client.own_leaf(room_id.as_bytes()));
+        let others: Vec<u32> = self
+            .leaves_of(client, room_id, &user)
+            .into_iter()
+            .filter(|l| Some(*l) != own_leaf)
+            .collect();
         let sc = self.sim_client(client)?;
         let p1 = sc
             .client
@@ -1206,13 +1367,31 @@ impl World {
                 participant_update(&[], &[idx], &[]),
             )
             .map_err(|e| SimError::Client(e.to_string()))?;
-        let p2 = sc
-            .client
-            .self_remove(room_id.as_bytes())
-            .map_err(|e| SimError::Client(e.to_string()))?;
-        sc.own.insert(hash(&p1));
-        sc.own.insert(hash(&p2));
-        self.send_proposals(client, room_id, &[p1, p2])
+        let mut bundle = vec![p1];
+        for leaf in others {
+            bundle.push(
+                sc.client
+                    .propose_remove(room_id.as_bytes(), leaf)
+                    .map_err(|e| SimError::Client(e.to_string()))?,
+            );
+        }
+        bundle.push(
+            sc.client
+                .self_remove(room_id.as_bytes())
+                .map_err(|e| SimError::Client(e.to_string()))?,
+        );
+        for p in &bundle {
+            sc.own.insert(hash(p));
+        }
+        let outcome = self.send_proposals(client, room_id, &bundle)?;
+        if !outcome.accepted() {
+            // refused: the client forgets the proposals it queued (protocol-06 §5.3)
+            self.sim_client(client)?
+                .client
+                .discard_own_proposals(room_id.as_bytes())
+                .map_err(|e| SimError::Client(e.to_string()))?;
+        }
+        Ok(outcome)
     }
 
     /// Submit standalone proposals (`MLSMessage`s) as one `/update` bundle.
