@@ -1,6 +1,7 @@
 //! Subcommands implemented in the binary.
 pub mod certs;
 pub mod decode;
+pub mod demo;
 pub mod prove;
 pub mod serve;
 pub mod spec;

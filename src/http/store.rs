@@ -83,6 +83,14 @@ pub enum Event {
         /// The peer's answer.
         answer: ForwardAnswer,
     },
+    /// An operation of one of our own local clients (not a protocol message; see
+    /// [`crate::http::ProviderCore::handle_local`]), journaled so that a restart replays it.
+    Local {
+        /// The time handed to the core.
+        now_ms: u64,
+        /// The core's own encoding of the operation.
+        op: Vec<u8>,
+    },
 }
 
 struct W(Vec<u8>);
@@ -253,6 +261,11 @@ fn enc_event(e: &Event) -> Vec<u8> {
                 }
             }
         }
+        Event::Local { now_ms, op } => {
+            w.u8(3);
+            w.u64(*now_ms);
+            w.bytes(op);
+        }
     }
     w.0
 }
@@ -306,6 +319,10 @@ fn dec_event(b: &[u8]) -> Result<Event, StoreError> {
                 answer,
             }
         }
+        3 => Event::Local {
+            now_ms: r.u64()?,
+            op: r.bytes()?,
+        },
         _ => return Err(r.err("event kind")),
     };
     r.end()?;
