@@ -597,9 +597,18 @@ impl MimiCore {
                 );
                 let out = self.hub_outputs(outs);
                 if out.status == 200 {
-                    let outs = self
-                        .follower
-                        .handle(now_ms, FollowerInput::RegisterMember { room_id, client });
+                    let mut outs = self.follower.handle(
+                        now_ms,
+                        FollowerInput::RegisterMember {
+                            room_id: room_id.clone(),
+                            client,
+                        },
+                    );
+                    // Our own follower's copy starts from our own hub's state at once.
+                    outs.push(FollowerOutput::FetchRoomState {
+                        hub: self.domain.clone(),
+                        room_id,
+                    });
                     if let (_, Some(r)) = self.follower_outputs(now_ms, outs) {
                         return text(400, r);
                     }
