@@ -370,5 +370,5 @@ fn demo_binary_exits_zero() {
         stdout.contains("all parties agree with the hub"),
         "{stdout}"
     );
-    assert_eq!(stdout.matches("/notify").count() >= 10, true, "{stdout}");
+    assert!(stdout.matches("/notify").count() >= 10, "{stdout}");
 }
