@@ -37,6 +37,8 @@ enum Command {
     Demo(cli::demo::DemoArgs),
     /// Re-run the proof obligations in proofs/ and record their results.
     Prove(cli::prove::ProveArgs),
+    /// Collect criterion's estimates into benches/RESULTS.md and SVG plots.
+    BenchReport(cli::bench_report::BenchReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +52,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(&args),
         Command::Demo(args) => cli::demo::run(&args),
         Command::Prove(args) => cli::prove::run(&args),
+        Command::BenchReport(args) => cli::bench_report::run(&args),
     }
 }

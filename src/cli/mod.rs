@@ -1,4 +1,5 @@
 //! Subcommands implemented in the binary.
+pub mod bench_report;
 pub mod certs;
 pub mod decode;
 pub mod demo;
