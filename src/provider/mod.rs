@@ -105,6 +105,8 @@ pub struct MailItem {
     pub message: Vec<u8>,
     /// For a Welcome: the ratchet tree.
     pub ratchet_tree: Option<Vec<u8>>,
+    /// The time (handed to the core) the follower delivered it, ms since the Unix epoch.
+    pub delivered_ms: u64,
 }
 
 /// One HTTP request as the receiving core saw it, for message-sequence charts.
@@ -316,6 +318,7 @@ impl MimiCore {
                     seq,
                     message,
                     ratchet_tree,
+                    delivered_ms: now_ms,
                 }),
                 FollowerOutput::FetchRoomState { hub, room_id } if hub == self.domain => {
                     // Our own hub hosts the room: ask it in-process.

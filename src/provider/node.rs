@@ -108,6 +108,8 @@ pub struct Delivery {
     pub hash: String,
     /// What happened.
     pub got: Got,
+    /// When the follower delivered it (ms since the Unix epoch, the core's clock).
+    pub delivered_ms: u64,
     /// When the client processed it.
     pub at: Instant,
 }
@@ -507,6 +509,37 @@ impl Node {
         Ok((code, h))
     }
 
+    /// Encrypts `text` at `client` and returns the `/submitMessage` request for the
+    /// room's hub without sending it (load tests submit many concurrently), with the
+    /// hub's domain and the message hash.
+    pub fn prepare_message(
+        &mut self,
+        client: &str,
+        room_id: &str,
+        text: &[u8],
+    ) -> Result<(String, Request, String), NodeError> {
+        let user = user_of_client(client.as_bytes()).map_err(|e| cerr(e.rule))?;
+        let hub = MimiUri::parse(room_id)
+            .map(|u| u.provider().to_owned())
+            .map_err(|e| NodeError::Unknown(e.to_string()))?;
+        let lc = self.lc(client)?;
+        let msg = lc.client.send(room_id.as_bytes(), text).map_err(cerr)?;
+        let h = message_hash(&msg);
+        lc.own.insert(h.clone());
+        let req = SubmitMessageRequest {
+            protocol: Protocol::Mls10,
+            app_message: MlsMessage::from_bytes(&msg).map_err(werr)?,
+            sending_uri: IdentifierUri::new(&user),
+        };
+        let request = Request {
+            endpoint: Endpoint::SubmitMessage,
+            param: room_id.to_owned(),
+            body: encode(&req).map_err(werr)?,
+            seq: None,
+        };
+        Ok((hub, request, h))
+    }
+
     /// `client` joins by external commit with the hub's GroupInfo (§3.6, §5.6).
     pub async fn external_join(
         &mut self,
@@ -654,6 +687,7 @@ impl Node {
                     seq: item.seq,
                     hash: h,
                     got,
+                    delivered_ms: item.delivered_ms,
                     at: Instant::now(),
                 });
                 if joined {
