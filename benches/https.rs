@@ -42,16 +42,31 @@ fn https(c: &mut Criterion) {
         let mut f = Federation::start(&["a.example", "b.example", "c.example"], &dir, None, retry)
             .await
             .expect("federation");
-        let alice = f.node("a.example").unwrap().add_client("alice", "1", 1).unwrap();
-        let bob = f.node("b.example").unwrap().add_client("bob", "1", 1).unwrap();
-        let cathy = f.node("c.example").unwrap().add_client("cathy", "1", 1).unwrap();
+        let alice = f
+            .node("a.example")
+            .unwrap()
+            .add_client("alice", "1", 1)
+            .unwrap();
+        let bob = f
+            .node("b.example")
+            .unwrap()
+            .add_client("bob", "1", 1)
+            .unwrap();
+        let cathy = f
+            .node("c.example")
+            .unwrap()
+            .add_client("cathy", "1", 1)
+            .unwrap();
         f.consent_all().unwrap();
         let room = f
             .node("a.example")
             .unwrap()
             .create_room(&alice, "bench", &cooperative(), admin_roles::SUPER_ADMIN)
             .unwrap();
-        for (u, _) in [(user_uri("b.example", "bob"), ()), (user_uri("c.example", "cathy"), ())] {
+        for (u, _) in [
+            (user_uri("b.example", "bob"), ()),
+            (user_uri("c.example", "cathy"), ()),
+        ] {
             let code = f
                 .node("a.example")
                 .unwrap()
@@ -91,7 +106,10 @@ fn https(c: &mut Criterion) {
                     let node = f.node_of(s).unwrap();
                     let client = node.provider().client().clone();
                     let reqs: Vec<_> = (0..MESSAGES / senders.len())
-                        .map(|k| node.prepare_message(s, &room, format!("m{k}").as_bytes()).unwrap())
+                        .map(|k| {
+                            node.prepare_message(s, &room, format!("m{k}").as_bytes())
+                                .unwrap()
+                        })
                         .collect();
                     plans.push((client, reqs));
                 }
@@ -123,7 +141,10 @@ fn https(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let mut inputs = Vec::new();
-                for (s, user) in [(&wb, user_uri("b.example", "bob")), (&wc, user_uri("c.example", "cathy"))] {
+                for (s, user) in [
+                    (&wb, user_uri("b.example", "bob")),
+                    (&wc, user_uri("c.example", "cathy")),
+                ] {
                     for k in 0..MESSAGES / 2 {
                         let msg = w
                             .client_mut(s)
