@@ -570,9 +570,20 @@ mod tests {
             },
             answer: ForwardAnswer::Failed("down".into()),
         };
-        for e in [fwd, failed] {
+        let local = Event::Local {
+            now_ms: 11,
+            op: b"{\"Register\":{}}".to_vec(),
+        };
+        for e in [fwd, failed, local] {
             assert_eq!(dec_event(&enc_event(&e)).unwrap(), e);
         }
+        // A truncated local event is a typed error.
+        let mut b = enc_event(&Event::Local {
+            now_ms: 1,
+            op: vec![1, 2, 3],
+        });
+        b.pop();
+        assert!(matches!(dec_event(&b), Err(StoreError::Corrupt { .. })));
     }
 
     #[test]

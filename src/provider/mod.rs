@@ -840,3 +840,65 @@ fn answer_summary(endpoint: Endpoint, out: &CoreOutput, summary: String) -> Stri
         _ => summary,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(endpoint: Endpoint, param: &str, body: &[u8], seq: Option<u64>) -> Request {
+        Request {
+            endpoint,
+            param: param.into(),
+            body: body.to_vec(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn refusals_without_state_change() {
+        let mut c = MimiCore::new("a.example").unwrap();
+        // No sequence header on /notify.
+        let o = c.handle(
+            1,
+            "a.example",
+            &req(Endpoint::Notify, "mimi://a.example/r/x", b"", None),
+        );
+        assert_eq!(o.status, 400);
+        // Only the room's own hub may notify (§5.5).
+        let o = c.handle(
+            1,
+            "b.example",
+            &req(Endpoint::Notify, "mimi://a.example/r/x", b"", Some(0)),
+        );
+        assert_eq!(o.status, 409);
+        // A room we do not host.
+        let o = c.handle(
+            1,
+            "b.example",
+            &req(Endpoint::Update, "mimi://a.example/r/x", b"", None),
+        );
+        assert_eq!(o.status, 404);
+        // Undecodable /keyMaterial and local operations.
+        let o = c.handle(
+            1,
+            "b.example",
+            &req(Endpoint::KeyMaterial, "mimi://a.example/u/x", b"\x01", None),
+        );
+        assert_eq!(o.status, 400);
+        assert_eq!(c.handle_local(1, b"not json").status, 400);
+        // A room of another provider cannot be hosted here.
+        let op = serde_json::to_vec(&LocalOp::CreateRoom {
+            room_id: "mimi://b.example/r/x".into(),
+            client: "mimi://a.example/d/alice/1".into(),
+            group_info: Vec::new(),
+            ratchet_tree: Vec::new(),
+        })
+        .unwrap();
+        assert_eq!(c.handle_local(1, &op).status, 400);
+        assert_eq!(c.hub().rooms().count(), 0);
+        assert!(c.mail("mimi://a.example/d/alice/1").is_empty());
+        // Endpoints this provider does not implement.
+        let o = c.handle(1, "b.example", &req(Endpoint::ReportAbuse, "x", b"", None));
+        assert_eq!(o.status, 501);
+    }
+}
