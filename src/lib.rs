@@ -18,6 +18,7 @@ pub mod follower;
 pub mod http;
 pub mod hub;
 pub mod policy;
+pub mod provider;
 pub mod room;
 pub mod sim;
 pub mod uri;

@@ -31,8 +31,10 @@ enum Command {
     Spec(cli::spec::SpecArgs),
     /// Make a development CA and per-domain TLS certificates (PEM) for `serve`.
     Certs(cli::certs::CertsArgs),
-    /// Run one provider over mutually authenticated HTTPS (INTERIM core: /notify only, see --help).
+    /// Run one provider (hub, follower) over mutually authenticated HTTPS.
     Serve(cli::serve::ServeArgs),
+    /// Three providers on loopback play the six protocol-06 §3 flows over HTTPS with real MLS.
+    Demo(cli::demo::DemoArgs),
     /// Re-run the proof obligations in proofs/ and record their results.
     Prove(cli::prove::ProveArgs),
     /// Collect criterion's estimates into benches/RESULTS.md and SVG plots.
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Spec(args) => cli::spec::run(&args),
         Command::Certs(args) => cli::certs::run(&args),
         Command::Serve(args) => cli::serve::run(&args),
+        Command::Demo(args) => cli::demo::run(&args),
         Command::Prove(args) => cli::prove::run(&args),
         Command::BenchReport(args) => cli::bench_report::run(&args),
     }

@@ -116,27 +116,35 @@ fn serve_answers_over_mutual_tls() {
             .body(body)
             .send()
         };
-        // The interim core accepts fanout (201) and says 501 to the rest.
+        // The real core (hub + follower): a /notify without the sequence header is 400;
+        // with it, b.example is not the hub of a.example's room (§5.5) → 409; a
+        // /submitMessage for a room a.example does not host → 404.
         assert_eq!(
             post(Endpoint::Notify, fanout_body(3))
                 .await
                 .unwrap()
                 .status(),
-            201
+            400
         );
-        assert_eq!(
-            post(Endpoint::Notify, fanout_body(3))
-                .await
-                .unwrap()
-                .status(),
-            201
-        );
+        let with_seq = c
+            .post(format!(
+                "https://a.example{}",
+                Route::path(Endpoint::Notify, "mimi://a.example/r/x")
+            ))
+            .header("from", "mimi@b.example")
+            .header("content-type", MEDIA_TYPE)
+            .header("mimi-notify-seq", "0")
+            .body(fanout_body(3))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_seq.status(), 409);
         assert_eq!(
             post(Endpoint::SubmitMessage, submit_body(1))
                 .await
                 .unwrap()
                 .status(),
-            501
+            404
         );
         assert_eq!(post(Endpoint::Notify, vec![9]).await.unwrap().status(), 400);
     });

@@ -7,23 +7,21 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use mimi_ref::http::delivery::RetryPolicy;
-use mimi_ref::http::interim::InterimCore;
 use mimi_ref::http::tls::Identity;
 use mimi_ref::http::{Provider, ProviderConfig};
+use mimi_ref::provider::MimiCore;
 
 /// Arguments of `mimi-ref serve`.
 ///
-/// INTERIM: until the sans-IO hub and follower are plugged in, the provider runs a
-/// stand-in core that accepts `/notify` (201, with duplicate detection) and answers every
-/// other endpoint with 501. Transport, authentication, the directory, size and body checks
-/// and the durable outgoing queues are the real ones.
+/// The provider runs the real core ([`mimi_ref::provider::MimiCore`]): the hub for the
+/// rooms it hosts and the follower for the others. A standalone `serve` has no local
+/// clients (those are driven in-process, see `mimi-ref demo`); it hosts no rooms of its
+/// own but answers `/keyMaterial`, `/notify` and the hub endpoints for rooms it hosts.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "INTERIM: until the sans-IO hub and follower are plugged in, serve runs a \
-stand-in core: /notify is accepted (201; byte-identical duplicates from the same hub are \
-answered 201 and processed once), every other endpoint answers 501. Transport, mutual TLS, \
-From/Host checks, the directory, size and body checks and the durable outgoing queues are \
-the real ones. Logs: RUST_LOG (default info)."
+    after_help = "The core is the real one: the hub for rooms this provider hosts, the \
+follower for the rest (protocol-06 §5). Our own domain is added to the peers so that \
+the hub reaches its own follower through the same queues. Logs: RUST_LOG (default info)."
 )]
 pub struct ServeArgs {
     /// Our provider domain (the `Host` we answer to, the `From` we send).
@@ -69,6 +67,8 @@ enum ServeError {
     Tls(#[from] mimi_ref::http::tls::TlsError),
     #[error(transparent)]
     Provider(#[from] mimi_ref::http::ProviderError),
+    #[error(transparent)]
+    Core(#[from] mimi_ref::provider::CoreError),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -94,6 +94,8 @@ fn serve(args: &ServeArgs) -> Result<(), ServeError> {
     let identity = Identity::load(&args.certs, &domain)?;
     let mut cfg = ProviderConfig::new(&domain, args.listen, identity);
     cfg.peers = parse_peers(&args.peers)?;
+    // The hub notifies its own follower through the same durable queue.
+    cfg.peers.entry(domain.clone()).or_insert(args.listen);
     cfg.data_dir = args.data.clone();
     cfg.max_body = args.max_body;
     cfg.base_url = args.base_url.clone();
@@ -108,11 +110,11 @@ fn serve(args: &ServeArgs) -> Result<(), ServeError> {
         .build()
         .map_err(ServeError::Runtime)?;
     rt.block_on(async {
-        let p = Provider::start(cfg, InterimCore::new()).await?;
-        tracing::warn!(
-            "interim core: /notify is accepted (201, duplicates detected); other endpoints answer 501 until the hub and follower are plugged in"
+        let p = Provider::start(cfg, MimiCore::new(&domain)?).await?;
+        println!(
+            "mimi-ref serve: {domain} listening on https://{}",
+            p.local_addr()
         );
-        println!("mimi-ref serve: {domain} listening on https://{}", p.local_addr());
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
         p.shutdown().await;

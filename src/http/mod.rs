@@ -162,6 +162,20 @@ pub trait ProviderCore: Send + 'static {
         Vec::new()
     }
 
+    /// An operation of one of our own local clients on our own provider (e.g. publishing
+    /// KeyPackages, hosting a new room). Client-to-provider traffic is outside the draft
+    /// (protocol-06 §2), so these never cross the wire; the shell journals them like
+    /// inbound requests (when the answer is 2xx) so that a restart replays them. The
+    /// default refuses every operation (400).
+    fn handle_local(&mut self, now_ms: u64, op: &[u8]) -> CoreOutput {
+        let _ = (now_ms, op);
+        CoreOutput {
+            status: 400,
+            body: b"this core takes no local operations".to_vec(),
+            ..CoreOutput::default()
+        }
+    }
+
     /// The answer to a request forwarded with [`CoreOutput::forward`] while handling
     /// `original` from `from_domain`. The output answers `original` (a `forward` in it is
     /// ignored: one hop only). The default passes a peer's status and body through and

@@ -238,6 +238,9 @@ impl<C: ProviderCore> Provider<C> {
                 } => {
                     let _ = core.on_forward_answer(now_ms, &from, &original, &forwarded, &answer);
                 }
+                Event::Local { now_ms, op } => {
+                    let _ = core.handle_local(now_ms, &op);
+                }
             }
         }
         for p in store.peers_with_pending()? {
@@ -330,6 +333,29 @@ impl<C: ProviderCore> Provider<C> {
         self.shared.store.commit(None, None, false, outgoing)?;
         self.shared.wake(outgoing);
         Ok(())
+    }
+
+    /// Runs a local client's operation on the core ([`ProviderCore::handle_local`]); with a
+    /// 2xx answer it is journaled (replayed after a restart) and its outgoing requests are
+    /// queued durably. Blocking (the store commits); call from a blocking context or
+    /// accept a short stall.
+    pub fn local(&self, op: &[u8]) -> Result<CoreOutput, ProviderError> {
+        let now = now_ms();
+        let mut core = self.shared.lock();
+        let mut out = core.handle_local(now, op);
+        out.forward = None;
+        if (200..300).contains(&out.status) {
+            let ev = Event::Local {
+                now_ms: now,
+                op: op.to_vec(),
+            };
+            self.shared
+                .store
+                .commit(Some(&ev), None, false, &out.outgoing)?;
+            drop(core);
+            self.shared.wake(&out.outgoing);
+        }
+        Ok(out)
     }
 
     /// How many requests are queued for `peer`.

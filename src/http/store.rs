@@ -83,6 +83,14 @@ pub enum Event {
         /// The peer's answer.
         answer: ForwardAnswer,
     },
+    /// An operation of one of our own local clients (not a protocol message; see
+    /// [`crate::http::ProviderCore::handle_local`]), journaled so that a restart replays it.
+    Local {
+        /// The time handed to the core.
+        now_ms: u64,
+        /// The core's own encoding of the operation.
+        op: Vec<u8>,
+    },
 }
 
 struct W(Vec<u8>);
@@ -253,6 +261,11 @@ fn enc_event(e: &Event) -> Vec<u8> {
                 }
             }
         }
+        Event::Local { now_ms, op } => {
+            w.u8(3);
+            w.u64(*now_ms);
+            w.bytes(op);
+        }
     }
     w.0
 }
@@ -306,6 +319,10 @@ fn dec_event(b: &[u8]) -> Result<Event, StoreError> {
                 answer,
             }
         }
+        3 => Event::Local {
+            now_ms: r.u64()?,
+            op: r.bytes()?,
+        },
         _ => return Err(r.err("event kind")),
     };
     r.end()?;
@@ -553,9 +570,20 @@ mod tests {
             },
             answer: ForwardAnswer::Failed("down".into()),
         };
-        for e in [fwd, failed] {
+        let local = Event::Local {
+            now_ms: 11,
+            op: b"{\"Register\":{}}".to_vec(),
+        };
+        for e in [fwd, failed, local] {
             assert_eq!(dec_event(&enc_event(&e)).unwrap(), e);
         }
+        // A truncated local event is a typed error.
+        let mut b = enc_event(&Event::Local {
+            now_ms: 1,
+            op: vec![1, 2, 3],
+        });
+        b.pop();
+        assert!(matches!(dec_event(&b), Err(StoreError::Corrupt { .. })));
     }
 
     #[test]
