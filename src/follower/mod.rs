@@ -734,6 +734,9 @@ impl Follower {
             }
         }
         r.copy = Some(room);
+        // A fresh copy already reflects the Welcome that asked for a refresh: a second
+        // fetch would discard it and wait for a state nobody will send again.
+        r.rebootstrap = false;
         out
     }
 

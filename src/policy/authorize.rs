@@ -534,7 +534,12 @@ fn check_post_state(
 }
 
 fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(), Denial> {
-    // §3 per-role constraints, in the direction the commit moves each count.
+    // §3 per-role constraints, in the direction the commit moves each count — except
+    // that a commit which redefines a limit (a roles-list or base-policy update) must
+    // leave the room within the new limit: tightening a maximum below the current
+    // count would otherwise produce a room that violates its own policy.
+    let roles_redefined = post.roles != room.roles;
+    let base_redefined = post.base != room.base;
     for r in &post.roles.roles {
         let idx = r.role_index;
         if idx == 0 {
@@ -559,7 +564,7 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
             });
         }
         if let Some(max) = r.maximum_participants_constraint {
-            if post_p > pre_p && post_p > max as usize {
+            if (post_p > pre_p || roles_redefined) && post_p > max as usize {
                 return Err(Denial::MaxParticipants {
                     role: idx,
                     limit: max,
@@ -568,7 +573,7 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
             }
         }
         if let Some(max) = r.maximum_active_participants_constraint {
-            if post_a > pre_a && post_a > max as usize {
+            if (post_a > pre_a || roles_redefined) && post_a > max as usize {
                 return Err(Denial::MaxActiveParticipants {
                     role: idx,
                     limit: max,
@@ -581,7 +586,7 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
     let base = &post.base;
     if let Some(max) = base.max_clients {
         let (pre, now) = (room.total_clients(), post.total_clients());
-        if now > pre && now > max as usize {
+        if (now > pre || base_redefined) && now > max as usize {
             return Err(Denial::MaxClients {
                 limit: max,
                 actual: now,
@@ -590,7 +595,7 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
     }
     if let Some(max) = base.max_users {
         let (pre, now) = (room.non_banned_users(), post.non_banned_users());
-        if now > pre && now > max as usize {
+        if (now > pre || base_redefined) && now > max as usize {
             return Err(Denial::MaxUsers {
                 limit: max,
                 actual: now,
@@ -599,7 +604,7 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
     }
     if !base.multi_device {
         for (user, cs) in &post.clients {
-            if cs.len() > 1 && cs.len() > room.client_count(user) {
+            if cs.len() > 1 && (cs.len() > room.client_count(user) || base_redefined) {
                 return Err(Denial::MultiDevice {
                     user: user.clone(),
                     clients: cs.len(),
