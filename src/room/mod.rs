@@ -690,7 +690,7 @@ impl PublicRoom {
     ) -> Result<(), RoomError> {
         let ours = self.group.group_context();
         let ciphersuite = vgi.ciphersuite();
-        if !self.provider.crypto().supports(ciphersuite).is_ok() {
+        if self.provider.crypto().supports(ciphersuite).is_err() {
             return Err(RoomError::GroupInfoInvalid(
                 CreationFromExternalError::UnsupportedCiphersuite(ciphersuite),
             ));
