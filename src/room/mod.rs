@@ -44,10 +44,12 @@ use openmls::prelude::{
     ProtocolMessage, PublicGroup, PublicProcessMessageError, Sender, StageCommitError,
     StagedCommit,
 };
+use openmls::prelude::{LeafNodeIndex, ProtocolVersion, Verifiable};
 use openmls_rust_crypto::{MemoryStorageError, OpenMlsRustCrypto};
+use openmls_traits::crypto::OpenMlsCrypto as _;
 use openmls_traits::OpenMlsProvider;
 use thiserror::Error;
-use tls_codec::Serialize as _;
+use tls_codec::{Serialize as _, Size as _};
 
 pub use component::{
     AppDataOp, CommitSummary, Committer, ComponentId, ComponentLogic, ComponentRejection,
@@ -752,36 +754,72 @@ impl PublicRoom {
         }))
     }
 
+    /// Check the committer's GroupInfo against the hub's merged state without
+    /// rebuilding a group from the tree (protocol-06 §5.3; RFC 9420 §12.4.3):
+    /// the hub's tree was validated leaf by leaf as openmls processed each
+    /// commit, so only what the GroupInfo itself adds is checked here, in the
+    /// order `PublicGroup::from_external` checks it (so the same error is
+    /// reported): the signer is a member of the new tree, the signature
+    /// verifies against that leaf's key, the tree hash and protocol version are
+    /// the hub's, then the whole GroupContext and the confirmation tag are
+    /// byte-identical to the hub's. See `spec/deviations.md` ("openmls layer")
+    /// for the one check of the rebuild that is not repeated: leaf lifetimes.
     fn check_group_info(
         &self,
         vgi: openmls::messages::group_info::VerifiableGroupInfo,
     ) -> Result<(), RoomError> {
-        let tree = self.ratchet_tree()?;
-        let tree = decode_ratchet_tree(&tree)?;
-        let scratch = OpenMlsRustCrypto::default();
-        let (verified, gi) = PublicGroup::from_external(
-            scratch.crypto(),
-            scratch.storage(),
-            tree,
-            vgi,
-            ProposalStore::new(),
-        )
-        .map_err(RoomError::GroupInfoInvalid)?;
-        let ours = self
-            .group
-            .group_context()
-            .tls_serialize_detached()
-            .map_err(|_| RoomError::Internal("group context serialization"))?;
-        let theirs = gi
-            .group_context()
-            .tls_serialize_detached()
-            .map_err(|_| RoomError::Internal("group context serialization"))?;
-        if ours != theirs {
+        let ours = self.group.group_context();
+        let ciphersuite = vgi.ciphersuite();
+        if self.provider.crypto().supports(ciphersuite).is_err() {
+            return Err(RoomError::GroupInfoInvalid(
+                CreationFromExternalError::UnsupportedCiphersuite(ciphersuite),
+            ));
+        }
+        if ciphersuite != ours.ciphersuite() {
+            // The rebuild would have parsed the hub's tree under another suite and
+            // failed; the GroupContext differs in any case.
             return Err(RoomError::GroupInfoMismatch {
                 field: "group_context",
             });
         }
-        if verified.confirmation_tag() != self.group.confirmation_tag() {
+        let parts = GroupInfoParts::split(&vgi)?;
+        // RFC 9420 §12.4.3.1: the signer must be a member of the (new) tree.
+        let signer = self.group.leaf(LeafNodeIndex::new(parts.signer)).ok_or(
+            RoomError::GroupInfoInvalid(CreationFromExternalError::UnknownSender),
+        )?;
+        let key = signer
+            .signature_key()
+            .clone()
+            .into_signature_public_key_enriched(ciphersuite.signature_algorithm());
+        vgi.verify_no_out(self.provider.crypto(), &key)
+            .map_err(|_| {
+                RoomError::GroupInfoInvalid(CreationFromExternalError::InvalidGroupInfoSignature)
+            })?;
+        let theirs = vgi.group_context();
+        if theirs.tree_hash() != ours.tree_hash() {
+            return Err(RoomError::GroupInfoInvalid(
+                CreationFromExternalError::TreeHashMismatch,
+            ));
+        }
+        if theirs.protocol_version() != ProtocolVersion::Mls10 {
+            return Err(RoomError::GroupInfoInvalid(
+                CreationFromExternalError::UnsupportedMlsVersion,
+            ));
+        }
+        let ours_bytes = ours
+            .tls_serialize_detached()
+            .map_err(|_| RoomError::Internal("group context serialization"))?;
+        if parts.group_context != ours_bytes.as_slice() {
+            return Err(RoomError::GroupInfoMismatch {
+                field: "group_context",
+            });
+        }
+        let tag = self
+            .group
+            .confirmation_tag()
+            .tls_serialize_detached()
+            .map_err(|_| RoomError::Internal("confirmation tag serialization"))?;
+        if parts.confirmation_tag != tag.as_slice() {
             return Err(RoomError::GroupInfoMismatch {
                 field: "confirmation_tag",
             });
@@ -889,4 +927,42 @@ pub(crate) fn commit_summary(
         members,
         proposals,
     })
+}
+
+/// The fields of a GroupInfo's `GroupInfoTBS` (RFC 9420 §12.4.3) that openmls
+/// 0.9.2 does not expose on `VerifiableGroupInfo` (`signer` and
+/// `confirmation_tag` are crate-private), cut out of its TLS encoding:
+/// `group_context || extensions || confirmation_tag || signer || signature`.
+struct GroupInfoParts {
+    /// The TLS-encoded GroupContext.
+    group_context: Vec<u8>,
+    /// The TLS-encoded confirmation tag (`opaque<V>` MAC).
+    confirmation_tag: Vec<u8>,
+    /// The signer's leaf index.
+    signer: u32,
+}
+
+impl GroupInfoParts {
+    fn split(vgi: &openmls::messages::group_info::VerifiableGroupInfo) -> Result<Self, RoomError> {
+        const MALFORMED: RoomError = RoomError::Internal("GroupInfo re-encoding");
+        let bytes = vgi.tls_serialize_detached().map_err(|_| MALFORMED)?;
+        let context_len = vgi.group_context().tls_serialized_len();
+        let tag_start = context_len + vgi.extensions().tls_serialized_len();
+        let signer_end = bytes
+            .len()
+            .checked_sub(Verifiable::signature(vgi).tls_serialized_len())
+            .ok_or(MALFORMED)?;
+        let tag_end = signer_end.checked_sub(4).ok_or(MALFORMED)?;
+        let group_context = bytes.get(..context_len).ok_or(MALFORMED)?.to_vec();
+        let confirmation_tag = bytes.get(tag_start..tag_end).ok_or(MALFORMED)?.to_vec();
+        let signer_bytes: [u8; 4] = bytes
+            .get(tag_end..signer_end)
+            .and_then(|b| b.try_into().ok())
+            .ok_or(MALFORMED)?;
+        Ok(Self {
+            group_context,
+            confirmation_tag,
+            signer: u32::from_be_bytes(signer_bytes),
+        })
+    }
 }
