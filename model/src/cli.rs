@@ -266,6 +266,8 @@ pub fn check_with(
         .collect();
     let mutation = cfg.mutation.map(|m| m.info().name.to_string());
     let expected = cfg.raw.expected_violations.clone();
+    let mut cfg = cfg;
+    cfg.prune_noop_actions = strategy == Strategy::Simulation;
     let model = MimiModel {
         cfg,
         selected: selected.to_vec(),

@@ -212,6 +212,10 @@ pub struct AdversaryCfg {
 pub struct Config {
     /// The raw fields.
     pub raw: RawConfig,
+    /// Offer only actions whose `next_state` is `Some`. stateright 0.31's simulation
+    /// checker records a trace by action index and cannot rebuild it when an offered
+    /// action was a no-op; the exhaustive checkers do not need this (and skip the cost).
+    pub prune_noop_actions: bool,
     /// Provider of each user.
     pub user_provider: Vec<u8>,
     /// User of each client (clients numbered user by user).
@@ -497,6 +501,7 @@ impl Config {
             mutation,
             malicious_user,
             preauth,
+            prune_noop_actions: false,
         })
     }
 

@@ -190,6 +190,9 @@ impl Model for MimiModel {
             }
         }
         self.client_actions(s, out);
+        if self.cfg.prune_noop_actions {
+            out.retain(|a| self.next_state(s, a.clone()).is_some());
+        }
     }
 
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
