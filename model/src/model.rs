@@ -158,6 +158,11 @@ impl Model for MimiModel {
             clients,
             net: Vec::new(),
             know: vec![BTreeSet::new(); cfg.n_providers()],
+            consent: cfg
+                .consent
+                .as_ref()
+                .map(|c| c.initial.iter().copied().collect())
+                .unwrap_or_default(),
             sym: std::sync::Arc::new(crate::state::SymInfo {
                 perms: crate::symmetry::permutations(cfg.n_clients(), &self.symmetry_groups()),
                 unordered: cfg.raw.network.ordering == Ordering::Unordered,
@@ -224,6 +229,22 @@ impl Model for MimiModel {
                 properties::witness(&mut s, W::Created);
             }
             Action::Fetch { client, target } => self.fetch(&mut s, client, target),
+            Action::Consent {
+                client,
+                requester,
+                grant,
+            } => {
+                // protocol-06 §5.7: the target's provider records the decision and tells
+                // the requester's provider directly (/updateConsent, no hub)
+                let target = self.cfg.client_user[usize::from(client)];
+                s.count.consent += 1;
+                if grant {
+                    s.consent.insert((requester, target));
+                } else {
+                    s.consent.remove(&(requester, target));
+                    properties::witness(&mut s, W::ConsentRevoked);
+                }
+            }
             Action::Commit {
                 client,
                 op,

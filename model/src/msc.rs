@@ -144,6 +144,16 @@ pub fn action_label(m: &MimiModel, a: &Action) -> String {
             op,
             if *real_cred { " (real credential)" } else { "" }
         ),
+        Action::Consent {
+            client,
+            requester,
+            grant,
+        } => format!(
+            "{} {} consent for {}",
+            cfg.client_name(*client),
+            if *grant { "grants" } else { "revokes" },
+            cfg.user_name(*requester)
+        ),
         Action::Leave { client } => format!("{} leaves", cfg.client_name(*client)),
         Action::GroupInfo { client } => format!("{} requests GroupInfo", cfg.client_name(*client)),
         Action::ExternalJoin { client } => format!("{} external join", cfg.client_name(*client)),
@@ -195,6 +205,15 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                 cfg.user_name(cfg.client_user[usize::from(*client)]),
                 cfg.user_name(*target)
             );
+            let req_u = cfg.client_user[usize::from(*client)];
+            let refused = cfg.consent.is_some()
+                && !last.consent.contains(&(req_u, *target))
+                && !cfg.mutated(crate::mutations::Mutation::FollowerSkipsConsentCheck);
+            let answer = if refused {
+                "userStatus=noConsent, no clients"
+            } else {
+                "one-time KeyPackages reserved"
+            };
             let mut v = vec![];
             if rp != 0 {
                 v.push(l(
@@ -217,7 +236,7 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                     pn(tp),
                     hub(),
                     "200 KeyMaterialResponse",
-                    "one-time KeyPackages reserved".into(),
+                    answer.into(),
                     "protocol-06 §5.2",
                 ));
             }
@@ -226,7 +245,11 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                     hub(),
                     pn(rp),
                     "200 KeyMaterialResponse",
-                    "hub records KeyPackageRef→provider".into(),
+                    if refused {
+                        answer.into()
+                    } else {
+                        "hub records KeyPackageRef→provider".to_string()
+                    },
                     "protocol-06 §5.2",
                 ));
             }
@@ -273,6 +296,37 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
             )],
             None => vec![],
         },
+        Action::Consent {
+            client,
+            requester,
+            grant,
+        } => {
+            let tp = cfg.client_provider(*client);
+            let rp = cfg.user_provider[usize::from(*requester)];
+            let f = format!(
+                "consentOperation={} requesterUri={} targetUri={}",
+                if *grant { "grant" } else { "revoke" },
+                cfg.user_name(*requester),
+                cfg.user_name(cfg.client_user[usize::from(*client)])
+            );
+            if tp == rp {
+                vec![l(
+                    cn(*client),
+                    pn(tp),
+                    "[[local consent]]",
+                    f,
+                    "protocol-06 §5.7",
+                )]
+            } else {
+                vec![l(
+                    pn(tp),
+                    pn(rp),
+                    "POST /updateConsent",
+                    f,
+                    "protocol-06 §5.7",
+                )]
+            }
+        }
         Action::GroupInfo { client } => vec![l(
             cn(*client),
             pn(cfg.client_provider(*client)),

@@ -55,6 +55,8 @@ pub enum V {
     FrankSender,
     /// a list operation resolved to a different user than its sender meant
     ListIntent,
+    /// KeyPackages handed out to a requester the target has not consented to
+    KpConsent,
 }
 
 /// Witness bits.
@@ -119,11 +121,17 @@ pub enum W {
     FrankRejected,
     /// concurrent commits: a commit was rejected with wrongEpoch after another was accepted
     Concurrent,
+    /// a /keyMaterial request was refused for lack of consent (noConsent)
+    ConsentRefused,
+    /// KeyPackages were handed out under an explicit consent
+    ConsentedFetch,
+    /// a consent was revoked
+    ConsentRevoked,
 }
 
 /// Property ids of the violation bits set in `bits`.
 pub fn violation_names(bits: u64) -> Vec<&'static str> {
-    const NAMES: [&str; 18] = [
+    const NAMES: [&str; 19] = [
         "P-REMOVE-SAME-COMMIT",
         "P-ONE-OP-PER-USER",
         "P-ONE-METADATA",
@@ -142,6 +150,7 @@ pub fn violation_names(bits: u64) -> Vec<&'static str> {
         "P-BLOCKED-RECEIVER",
         "P-MM-9",
         "P-LIST-INTENT",
+        "P-KP-CONSENT",
     ];
     NAMES
         .iter()
@@ -210,6 +219,9 @@ fn mmr(c: &Config) -> bool {
 }
 fn semi(c: &Config) -> bool {
     c.raw.mode == RoomMode::SemiPrivate
+}
+fn consent(c: &Config) -> bool {
+    c.consent.is_some()
 }
 
 macro_rules! e {
@@ -388,6 +400,7 @@ fn table() -> Vec<Entry> {
         mon!("P-MM-9", FrankSender, "a receiver only attributes a message to the user the hub authorized (sendingUri = real sender)", ["MM-9", "PROTO-INV-29"]  , ["protocol-06 §5.4.1"]),
         e!("P-MM-11", Always, "MMR/any: a one-time KeyPackage appears in at most one response", ["MM-11", "PROTO-INV-17"], ["protocol-06 §5.2"], |_m: &MimiModel, s: &State| !has_v(s, V::KpOneTime), all),
         e!("P-MM-12", Always, "MMR: every accepted change is authorized by the role of the signer's (pseudonymous) list entry", ["MM-12"], ["metadata A.6", "room-policy-03 §8"], |_m: &MimiModel, s: &State| !has_v(s, V::Authorized), mmr),
+        e!("P-KP-CONSENT", Always, "no KeyPackage of a user is handed out to a requester the user has not consented to (noConsent otherwise)", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |_m: &MimiModel, s: &State| !has_v(s, V::KpConsent), consent),
         e!("P-CONVERGED", Eventually, "liveness: in every quiescent state, every provider with members is at the hub's epoch and state", ["PROTO-INV-12", "PROTO-INV-25", "PROTO-INV-9"], ["protocol-06 §5.5"], quiescent_converged, all),
         e!("P-REACH-QUIESCENT", Sometimes, "a quiescent state after at least one commit is reachable", ["PROTO-INV-12"], ["protocol-06 §5.5"], quiescent_nontrivial, all),
         wit!("P-REACH-CREATED", Created, "the room is created", ["PROTO-INV-15"], ["protocol-06 §3.1"], all),
@@ -416,6 +429,9 @@ fn table() -> Vec<Entry> {
         wit!("P-REACH-RESTART", Restarted, "a follower restarts", ["PROTO-INV-24"], ["protocol-06 §5.5"], |c| c.raw.network.follower_restarts > 0),
         wit!("P-REACH-EQUIVOCATION", Equivocated, "the hub equivocates", ["PROTO-INV-9"], ["protocol-06 §7.1"], |c| c.raw.adversaries.equivocating_hub),
         wit!("P-REACH-FRANK-REJECT", FrankRejected, "a receiver rejects a forged sendingUri by the frank", ["PROTO-INV-29"], ["protocol-06 §5.4.1"], |c| c.ops.app_message && (c.malicious_user.is_some() || c.raw.adversaries.malicious_follower.is_some())),
+        wit!("P-REACH-CONSENT-REFUSED", ConsentRefused, "a /keyMaterial request is refused with noConsent", ["PROTO-INV-21"], ["protocol-06 §5.2"], consent),
+        wit!("P-REACH-CONSENTED-FETCH", ConsentedFetch, "KeyPackages are handed out under an explicit consent", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |c| consent(c) && c.ops.add),
+        wit!("P-REACH-CONSENT-REVOKED", ConsentRevoked, "a target user revokes a consent (/updateConsent revoke)", ["PROTO-INV-21"], ["protocol-06 §5.7"], |c| c.consent.as_ref().is_some_and(|x| x.grant_revoke && (x.max_ops >= 2 || !x.initial.is_empty()))),
         e!("P-REACH-FOLLOWER-EPOCH-2", Sometimes, "some follower reaches epoch 2", ["PROTO-INV-9"], ["protocol-06 §5.5"], epoch2, |c| c.n_providers() > 1 && c.raw.bounds.max_commits >= 2),
     ]
 }

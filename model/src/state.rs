@@ -380,6 +380,8 @@ pub struct Counters {
     pub gi: u8,
     /// network duplications so far (bounded)
     pub dups: u8,
+    /// consent grant/revoke operations
+    pub consent: u8,
 }
 
 /// The whole state.
@@ -405,6 +407,9 @@ pub struct State {
     pub kp_issued: BTreeSet<KpRef>,
     /// Metadata knowledge per provider (index 0 = hub).
     pub know: Vec<BTreeSet<Fact>>,
+    /// Consent scopes (requester user, target user) the target's provider holds as
+    /// granted (protocol-06 §5.7; any-room scope). Used only with explicit consent.
+    pub consent: BTreeSet<(u8, u8)>,
     /// Constant per run: the client permutations of the symmetry reduction.
     pub sym: std::sync::Arc<SymInfo>,
 }
@@ -485,6 +490,15 @@ pub enum Action {
     Leave {
         /// leaving client
         client: u8,
+    },
+    /// A target user grants or revokes a requester's consent (`/updateConsent`, §5.7).
+    Consent {
+        /// client of the target user acting
+        client: u8,
+        /// requesting user the scope names
+        requester: u8,
+        /// grant (true) or revoke (false)
+        grant: bool,
     },
     /// Client asks for the GroupInfo (§5.6).
     GroupInfo {
