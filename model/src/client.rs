@@ -28,7 +28,12 @@ impl MimiModel {
         let ops = &cfg.ops;
         let upd_ok = s.count.updates < b.max_updates && s.hub.epoch < b.max_commits + 1;
         // consent decisions (protocol-06 §5.7): the first client of each user acts for it
-        if let Some(cons) = cfg.consent.as_ref().filter(|c| c.grant_revoke) {
+        // (consent is not room-scoped here: offered once, with room 0's actions)
+        if let Some(cons) = cfg
+            .consent
+            .as_ref()
+            .filter(|c| c.grant_revoke && s.cur_room == 0)
+        {
             if s.count.consent < cons.max_ops {
                 for t in 0..cfg.n_users() as u8 {
                     let Some(c) = cfg.clients_of(t).next() else {
@@ -234,11 +239,23 @@ impl MimiModel {
                 let lying_follower =
                     cfg.raw.adversaries.malicious_follower == Some(cfg.client_provider(c));
                 if mal || lying_follower {
-                    for (t, _) in &room.participants {
-                        if *t != u {
+                    // claimed: a participant, or (a lying follower holds its own users'
+                    // credentials) any user of the follower, e.g. one not in this room
+                    let mut claims: Vec<u8> = room.participants.iter().map(|(t, _)| *t).collect();
+                    if lying_follower {
+                        let own = cfg.client_provider(c);
+                        claims.extend(
+                            (0..cfg.n_users() as u8)
+                                .filter(|t| cfg.user_provider[usize::from(*t)] == own),
+                        );
+                        claims.sort_unstable();
+                        claims.dedup();
+                    }
+                    for t in claims {
+                        if t != u {
                             out.push(Action::Send {
                                 client: c,
-                                claimed: *t,
+                                claimed: t,
                             });
                         }
                     }

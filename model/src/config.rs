@@ -137,7 +137,7 @@ pub struct RawConfig {
     pub providers: Vec<String>,
     /// Users; the first user creates the room and is its admin.
     pub users: Vec<UserCfg>,
-    /// Number of rooms (the model supports exactly 1).
+    /// Number of rooms hosted at the hub (1..=3; default 1). The first user creates them all.
     #[serde(default = "one")]
     pub rooms: u8,
     /// Enabled operations (see `Op` names in the README).
@@ -390,6 +390,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("adversarial", include_str!("../configs/adversarial.toml")),
     ("equivocation", include_str!("../configs/equivocation.toml")),
     ("consent", include_str!("../configs/consent.toml")),
+    ("two-rooms", include_str!("../configs/two-rooms.toml")),
 ];
 
 impl Config {
@@ -427,8 +428,8 @@ impl Config {
         if raw.users.is_empty() || raw.users.len() > 8 {
             return Err(inv("users", "need 1..=8 users".into()));
         }
-        if raw.rooms != 1 {
-            return Err(inv("rooms", "the model supports exactly one room".into()));
+        if raw.rooms == 0 || raw.rooms > 3 {
+            return Err(inv("rooms", "need 1..=3 rooms".into()));
         }
         if raw.users[0].provider != 0 {
             return Err(inv(

@@ -167,11 +167,67 @@ impl Model for MimiModel {
                 perms: crate::symmetry::permutations(cfg.n_clients(), &self.symmetry_groups()),
                 unordered: cfg.raw.network.ordering == Ordering::Unordered,
             }),
+            others: (1..cfg.raw.rooms)
+                .map(|_| crate::state::RoomSlot {
+                    prov: vec![Follower::default(); cfg.n_providers()],
+                    clients: vec![Client::default(); cfg.n_clients()],
+                    know: vec![BTreeSet::new(); cfg.n_providers()],
+                    ..Default::default()
+                })
+                .collect(),
             ..State::default()
         }]
     }
 
     fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        self.room_actions(s, out);
+        // further rooms (protocol-06 §4.3: one hub state per room), after room 0 exists
+        if s.created {
+            for r in 1..self.cfg.raw.rooms {
+                let t = crate::state::in_room(s, r);
+                let mut acts = Vec::new();
+                self.room_actions(&t, &mut acts);
+                out.extend(acts.into_iter().map(|a| Action::InRoom(r, Box::new(a))));
+            }
+        }
+        if self.cfg.prune_noop_actions {
+            out.retain(|a| self.next_state(s, a.clone()).is_some());
+        }
+    }
+
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        if let Action::InRoom(r, a) = action {
+            let t = crate::state::in_room(last, r);
+            let mut n = self.next_room_state(&t, *a)?;
+            crate::state::swap_room(&mut n, r);
+            return Some(n);
+        }
+        self.next_room_state(last, action)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        properties::stateright_properties(self)
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        crate::msc::action_label(self, a)
+    }
+
+    fn format_step(&self, last: &State, a: Action) -> Option<String> {
+        let lines = crate::msc::step_lines(self, last, &a);
+        Some(
+            lines
+                .iter()
+                .map(|l| l.text())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+}
+
+impl MimiModel {
+    /// The actions of the room currently in the main fields of `s`.
+    fn room_actions(&self, s: &State, out: &mut Vec<Action>) {
         if !s.created {
             out.push(Action::Create);
             return;
@@ -195,12 +251,10 @@ impl Model for MimiModel {
             }
         }
         self.client_actions(s, out);
-        if self.cfg.prune_noop_actions {
-            out.retain(|a| self.next_state(s, a.clone()).is_some());
-        }
     }
 
-    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+    /// The transition of an action of the room in the main fields of `last`.
+    fn next_room_state(&self, last: &State, action: Action) -> Option<State> {
         let mut s = last.clone();
         match action {
             Action::Create => {
@@ -303,6 +357,7 @@ impl Model for MimiModel {
                     epoch: v.epoch,
                     members_at_accept: BTreeSet::new(),
                     blocked_at_accept: BTreeSet::new(),
+                    room: s.cur_room,
                 };
                 // the sender's own provider knows which of its clients sent
                 self.learn(
@@ -344,31 +399,12 @@ impl Model for MimiModel {
                 p.restarts += 1;
                 properties::witness(&mut s, W::Restarted);
             }
+            // never produced inside a room (see `next_state`)
+            Action::InRoom(..) => return None,
         }
         Some(s)
     }
 
-    fn properties(&self) -> Vec<Property<Self>> {
-        properties::stateright_properties(self)
-    }
-
-    fn format_action(&self, a: &Action) -> String {
-        crate::msc::action_label(self, a)
-    }
-
-    fn format_step(&self, last: &State, a: Action) -> Option<String> {
-        let lines = crate::msc::step_lines(self, last, &a);
-        Some(
-            lines
-                .iter()
-                .map(|l| l.text())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    }
-}
-
-impl MimiModel {
     /// Dispatches a delivered message.
     fn process(&self, s: &mut State, m: Msg, equivocate: Option<u8>) {
         match m {

@@ -174,11 +174,28 @@ pub fn action_label(m: &MimiModel, a: &Action) -> String {
         ),
         Action::Restart(f) => format!("{} restarts", cfg.provider_name(*f)),
         Action::Duplicate(i) => format!("duplicate #{i}"),
+        Action::InRoom(r, a) => format!("[room {r}] {}", action_label(m, a)),
     }
 }
 
 /// Chart lines for one step: the protocol message(s) the action sends or delivers.
 pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
+    if m.cfg.raw.rooms > 1 {
+        // every line names the room its endpoint path carries ({roomId})
+        let (r, inner, st) = match a {
+            Action::InRoom(r, inner) => (*r, inner.as_ref(), crate::state::in_room(last, *r)),
+            other => (0, other, last.clone()),
+        };
+        let mut lines = room_step_lines(m, &st, inner);
+        for x in &mut lines {
+            x.fields = format!("roomId=r{r} {}", x.fields);
+        }
+        return lines;
+    }
+    room_step_lines(m, last, a)
+}
+
+fn room_step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
     let cfg = &m.cfg;
     let hub = || cfg.provider_name(0);
     let pn = |p: u8| cfg.provider_name(p);
@@ -190,6 +207,7 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
         )
     };
     match a {
+        Action::InRoom(..) => vec![],
         Action::Create => vec![l(
             cn(0),
             pn(0),
