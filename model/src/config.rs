@@ -391,6 +391,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("equivocation", include_str!("../configs/equivocation.toml")),
     ("consent", include_str!("../configs/consent.toml")),
     ("two-rooms", include_str!("../configs/two-rooms.toml")),
+    ("peers", include_str!("../configs/peers.toml")),
 ];
 
 impl Config {

@@ -45,6 +45,38 @@ impl MimiModel {
             .collect()
     }
 
+    /// Groups of interchangeable users (protocol-06 treats the users of one provider
+    /// alike): same provider and client count; not the room creator, not an adversary,
+    /// not named by the preauthorization list or an initial consent scope.
+    pub fn user_symmetry_groups(&self) -> Vec<Vec<u8>> {
+        let cfg = &self.cfg;
+        let special = |u: u8| {
+            u == 0
+                || cfg.malicious_user == Some(u)
+                || cfg.preauth.iter().any(|(p, _)| *p == u)
+                || cfg
+                    .consent
+                    .as_ref()
+                    .is_some_and(|c| c.initial.iter().any(|(r, t)| *r == u || *t == u))
+        };
+        let mut groups: Vec<Vec<u8>> = Vec::new();
+        for u in 0..cfg.n_users() as u8 {
+            if special(u) {
+                continue;
+            }
+            let key = (cfg.user_provider[usize::from(u)], cfg.clients_of(u).count());
+            match groups.iter_mut().find(|g| {
+                let v = g[0];
+                (cfg.user_provider[usize::from(v)], cfg.clients_of(v).count()) == key
+            }) {
+                Some(g) => g.push(u),
+                None => groups.push(vec![u]),
+            }
+        }
+        groups.retain(|g| g.len() > 1);
+        groups
+    }
+
     /// Sends a message: appended (ordered) or inserted in sorted position (unordered,
     /// a canonical multiset).
     pub fn send(&self, s: &mut State, m: Msg) {
@@ -136,7 +168,11 @@ impl MimiModel {
 
 /// The representative of a state's symmetry class (for `CheckerBuilder::symmetry_fn`).
 pub fn representative(s: &State) -> State {
-    crate::symmetry::representative(s, &s.sym.perms, s.sym.unordered)
+    if s.sym.user_syms.len() > 1 {
+        crate::symmetry::representative_with_users(s, &s.sym.user_syms, s.sym.unordered)
+    } else {
+        crate::symmetry::representative(s, &s.sym.perms, s.sym.unordered)
+    }
 }
 
 impl Model for MimiModel {
@@ -165,6 +201,14 @@ impl Model for MimiModel {
                 .unwrap_or_default(),
             sym: std::sync::Arc::new(crate::state::SymInfo {
                 perms: crate::symmetry::permutations(cfg.n_clients(), &self.symmetry_groups()),
+                user_syms: crate::symmetry::symmetries(
+                    cfg.n_clients(),
+                    &(0..cfg.n_users() as u8)
+                        .map(|u| cfg.clients_of(u).collect())
+                        .collect::<Vec<_>>(),
+                    &self.user_symmetry_groups(),
+                    &self.symmetry_groups(),
+                ),
                 unordered: cfg.raw.network.ordering == Ordering::Unordered,
             }),
             others: (1..cfg.raw.rooms)

@@ -473,8 +473,11 @@ pub fn in_room(s: &State, r: u8) -> State {
 /// `fn` pointer and cannot capture the configuration).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct SymInfo {
-    /// Client-id permutations (each maps client c to p[c]).
+    /// Client-id permutations (each maps client c to p[c]); devices of one user only.
     pub perms: Vec<Vec<u8>>,
+    /// Symmetries (client map, user map) that also permute interchangeable users of one
+    /// provider; used instead of `perms` when it has more than the identity.
+    pub user_syms: Vec<(Vec<u8>, Vec<u8>)>,
     /// Whether the network is an unordered (sorted) multiset.
     pub unordered: bool,
 }
