@@ -440,8 +440,8 @@ fn table() -> Vec<Entry> {
         eg!("P-MM-11", Always, "MMR/any: a one-time KeyPackage appears in at most one response", ["MM-11", "PROTO-INV-17"], ["protocol-06 §5.2"], |_m: &MimiModel, s: &State| !has_v(s, V::KpOneTime), all),
         eg!("P-MM-12", Always, "MMR: every accepted change is authorized by the role of the signer's (pseudonymous) list entry", ["MM-12"], ["metadata A.6", "room-policy-03 §8"], |_m: &MimiModel, s: &State| !has_v(s, V::Authorized), mmr),
         eg!("P-KP-CONSENT", Always, "no KeyPackage of a user is handed out to a requester the user has not consented to (noConsent otherwise)", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |_m: &MimiModel, s: &State| !has_v(s, V::KpConsent), consent),
-        mon!("P-FANOUT-SCOPE", FanoutScope, "every /notify of a room goes to a provider with a participant client in that room (before or after the event), or owning the Welcome's KeyPackage", ["PROTO-5.5-01", "PROTO-INV-19", "PROTO-INV-26"], ["protocol-06 §5.5"]),
-        mon!("P-ROOM-ISOLATION", RoomIsolation, "a client receives an application message of a room only if it is a member of that room's group (a user in one room never receives another room's messages)", ["PROTO-4.2-01", "PROTO-5.4.1.3-04"], ["protocol-06 §4.2, §5.4, §5.5"]),
+        mon!("P-FANOUT-SCOPE", FanoutScope, "every /notify of a room goes to a provider with a participant client in that room (before or after the event), or owning the Welcome's KeyPackage", ["PROTO-5.5-01"], ["protocol-06 §5.5"]),
+        mon!("P-ROOM-ISOLATION", RoomIsolation, "a client receives an application message of a room only if it is a member of that room's group (a user in one room never receives another room's messages)", ["PROTO-4.2-01"], ["protocol-06 §4.2, §5.4, §5.5"]),
         e!("P-CONVERGED", Eventually, "liveness: in every quiescent state, every provider with members is at the hub's epoch and state", ["PROTO-INV-12", "PROTO-INV-25", "PROTO-INV-9"], ["protocol-06 §5.5"], quiescent_converged, all),
         e!("P-REACH-QUIESCENT", Sometimes, "a quiescent state after at least one commit is reachable", ["PROTO-INV-12"], ["protocol-06 §5.5"], quiescent_nontrivial, all),
         wit!("P-REACH-CREATED", Created, "the room is created", ["PROTO-INV-15"], ["protocol-06 §3.1"], all),
@@ -472,8 +472,8 @@ fn table() -> Vec<Entry> {
         wit!("P-REACH-FRANK-REJECT", FrankRejected, "a receiver rejects a forged sendingUri by the frank", ["PROTO-INV-29"], ["protocol-06 §5.4.1"], |c| c.ops.app_message && (c.malicious_user.is_some() || c.raw.adversaries.malicious_follower.is_some())),
         wit!("P-REACH-CONSENT-REFUSED", ConsentRefused, "a /keyMaterial request is refused with noConsent", ["PROTO-INV-21"], ["protocol-06 §5.2"], consent),
         wit!("P-REACH-CONSENTED-FETCH", ConsentedFetch, "KeyPackages are handed out under an explicit consent", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |c| consent(c) && c.ops.add),
-        wit!("P-REACH-CONSENT-REVOKED", ConsentRevoked, "a target user revokes a consent (/updateConsent revoke)", ["PROTO-INV-21"], ["protocol-06 §5.7"], |c| c.consent.as_ref().is_some_and(|x| x.grant_revoke && (x.max_ops >= 2 || !x.initial.is_empty()))),
-        eg!("P-REACH-ROOMS-DIVERGE", Sometimes, "two rooms have different participant lists and an application message is delivered (the states P-ROOM-ISOLATION and P-FANOUT-SCOPE talk about)", ["PROTO-INV-14"], ["protocol-06 §4.3, §5.5"], rooms_diverge, |c| c.raw.rooms > 1 && c.ops.app_message),
+        wit!("P-REACH-CONSENT-REVOKED", ConsentRevoked, "a target user revokes a consent (/updateConsent revoke)", ["PROTO-5.7-01"], ["protocol-06 §5.7"], |c| c.consent.as_ref().is_some_and(|x| x.grant_revoke && (x.max_ops >= 2 || !x.initial.is_empty()))),
+        eg!("P-REACH-ROOMS-DIVERGE", Sometimes, "two rooms have different participant lists and an application message is delivered (the states P-ROOM-ISOLATION and P-FANOUT-SCOPE talk about)", ["PROTO-4.2-01"], ["protocol-06 §4.3, §5.5"], rooms_diverge, |c| c.raw.rooms > 1 && c.ops.app_message),
         e!("P-REACH-FOLLOWER-EPOCH-2", Sometimes, "some follower reaches epoch 2", ["PROTO-INV-9"], ["protocol-06 §5.5"], epoch2, |c| c.n_providers() > 1 && c.raw.bounds.max_commits >= 2),
     ]
 }
