@@ -499,6 +499,19 @@ impl Client {
         group_id: &[u8],
         initial: &Dictionary,
     ) -> Result<(), CreateGroupError> {
+        self.create_group_with_external_senders(group_id, initial, &[])
+    }
+
+    /// [`create_group`](Self::create_group) with an `external_senders` extension
+    /// (RFC 9420 §12.1.8.1) naming `senders`: the room's hub puts its own
+    /// `ExternalSender` there so that it can originate proposals (protocol-06 §5.3,
+    /// e.g. removing the clients of a deleted user).
+    pub fn create_group_with_external_senders(
+        &mut self,
+        group_id: &[u8],
+        initial: &Dictionary,
+        senders: &[openmls::prelude::ExternalSender],
+    ) -> Result<(), CreateGroupError> {
         if self.groups.contains_key(group_id) {
             return Err(CreateGroupError::Exists);
         }
@@ -506,11 +519,15 @@ impl Client {
         for (id, data) in initial {
             let _ = dict.insert(*id, data.clone());
         }
-        let extensions = Extensions::from_vec(vec![
+        let mut list = vec![
             required_capabilities(),
             Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
-        ])
-        .map_err(|e| CreateGroupError::Extensions(e.to_string()))?;
+        ];
+        if !senders.is_empty() {
+            list.push(Extension::ExternalSenders(senders.to_vec()));
+        }
+        let extensions =
+            Extensions::from_vec(list).map_err(|e| CreateGroupError::Extensions(e.to_string()))?;
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(CIPHERSUITE)
             .wire_format_policy(WIRE_FORMAT_POLICY)
@@ -662,14 +679,15 @@ impl Client {
             .extensions()
             .app_data_dictionary()
             .map(|e| e.dictionary().clone());
+        let mut app_data = request.app_data.clone();
+        app_data.extend(hub_mandated_removals(group, dict.as_ref(), &request.app_data));
         let mut builder = group
             .commit_builder()
             .consume_proposal_store(true)
             .propose_adds(key_packages)
             .propose_removals(request.removes.iter().map(|l| LeafNodeIndex::new(*l)))
             .add_proposals(
-                request
-                    .app_data
+                app_data
                     .iter()
                     .map(|(id, op)| Proposal::AppDataUpdate(Box::new(op.to_proposal(*id)))),
             )
@@ -1163,4 +1181,57 @@ impl Client {
             removed_self,
         })
     }
+}
+
+/// The participant-list removals a commit must carry because the hub's queued
+/// Remove proposals remove every client of a listed user (protocol-06 §5.3; the
+/// rule is [`crate::room::mimi::hub_removed_users`], which the hub enforces): one
+/// `ParticipantListUpdate` removing each such user that `requested` does not already
+/// remove. Nothing for a group without a MIMI participant list.
+fn hub_mandated_removals(
+    group: &MlsGroup,
+    dict: Option<&AppDataDictionary>,
+    requested: &[(ComponentId, AppDataOp)],
+) -> Vec<(ComponentId, AppDataOp)> {
+    use crate::room::mimi::{
+        decode_participants, hub_removed_users, participant_update, PARTICIPANT_LIST,
+    };
+    let Ok(list) = decode_participants(dict.and_then(|d| d.get(&PARTICIPANT_LIST))) else {
+        return Vec::new();
+    };
+    let external: std::collections::BTreeSet<u32> = group
+        .pending_proposals()
+        .filter_map(|q| match (q.proposal(), q.sender()) {
+            (Proposal::Remove(r), Sender::External(_)) => Some(r.removed().u32()),
+            _ => None,
+        })
+        .collect();
+    if external.is_empty() {
+        return Vec::new();
+    }
+    let members: BTreeMap<u32, Vec<u8>> = group
+        .members()
+        .map(|m| (m.index.u32(), credential_identity(&m.credential)))
+        .collect();
+    let already: Vec<u32> = requested
+        .iter()
+        .filter(|(id, _)| *id == PARTICIPANT_LIST)
+        .filter_map(|(_, op)| match op {
+            AppDataOp::Update(b) => {
+                crate::wire::common::decode_exact::<crate::wire::ParticipantListUpdate>(b).ok()
+            }
+            AppDataOp::Remove => None,
+        })
+        .flat_map(|u| u.removed_indices)
+        .collect();
+    let indices: Vec<u32> = hub_removed_users(&list, &members, &external)
+        .iter()
+        .filter_map(|user| list.iter().position(|(u, _)| u == user))
+        .filter_map(|i| u32::try_from(i).ok())
+        .filter(|i| !already.contains(i))
+        .collect();
+    if indices.is_empty() {
+        return Vec::new();
+    }
+    vec![(PARTICIPANT_LIST, participant_update(&[], &indices, &[]))]
 }
