@@ -1544,10 +1544,21 @@ impl World {
     /// gone: the hub proposes the removal of every client of the user
     /// ([`HubInput::RemoveUser`]); the fanout goes onto the network.
     pub fn hub_remove_user(&mut self, room_id: &str, user: &str) -> Result<Outcome, SimError> {
-        self.tick();
         let from = MimiUri::parse(user)
             .map(|u| u.provider().to_owned())
             .map_err(|e| SimError::Unknown(format!("user {user}: {e}")))?;
+        self.hub_remove_user_from(&from, room_id, user)
+    }
+
+    /// [`World::hub_remove_user`] as asked by provider `from` (the hub refuses any
+    /// provider but the user's own and its own).
+    pub fn hub_remove_user_from(
+        &mut self,
+        from: &str,
+        room_id: &str,
+        user: &str,
+    ) -> Result<Outcome, SimError> {
+        self.tick();
         let hub = MimiUri::parse(room_id)
             .map(|u| u.provider().to_owned())
             .map_err(|e| SimError::Unknown(format!("room {room_id}: {e}")))?;
@@ -1558,7 +1569,7 @@ impl World {
             .ok_or_else(|| SimError::Unknown(format!("hub {hub}")))?
             .handle(
                 now,
-                &from,
+                from,
                 HubInput::RemoveUser {
                     room_id: room_id.to_owned(),
                     user: user.to_owned(),
