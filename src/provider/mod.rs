@@ -82,6 +82,15 @@ pub enum LocalOp {
         /// The client URI.
         client: String,
     },
+    /// Our hub removes a user from a room it hosts on its own authority (e.g. the
+    /// user's account with us was deleted): external Remove proposals signed with the
+    /// hub's key ([`HubInput::RemoveUser`], protocol-06 §5.3).
+    RemoveUser {
+        /// The room URI (its provider is us).
+        room_id: String,
+        /// The user URI.
+        user: String,
+    },
     /// Bootstrap the follower's room copy from the GroupInfo and tree a local client
     /// holds right after joining from a Welcome (no pending proposals at that point).
     Bootstrap {
@@ -699,6 +708,14 @@ impl MimiCore {
                     }
                 }
                 out
+            }
+            LocalOp::RemoveUser { room_id, user } => {
+                let outs = self.hub.handle(
+                    now_ms,
+                    &self.domain.clone(),
+                    HubInput::RemoveUser { room_id, user },
+                );
+                self.hub_outputs(outs)
             }
             LocalOp::Register { room_id, client } => {
                 let outs = self

@@ -300,6 +300,15 @@ impl Node {
         Ok(room_id)
     }
 
+    /// Our hub removes `user` from `room_id` (a room we host) by its own external
+    /// Remove proposals ([`LocalOp::RemoveUser`]); the fanout is queued at once.
+    pub fn hub_remove_user(&mut self, room_id: &str, user: &str) -> Result<(), NodeError> {
+        self.local(&LocalOp::RemoveUser {
+            room_id: room_id.to_owned(),
+            user: user.to_owned(),
+        })
+    }
+
     /// Sends a request to the hub of `room_id` (possibly us, over HTTPS too).
     async fn to_hub(
         &self,

@@ -789,6 +789,77 @@ mod tests {
         )
     }
 
+    fn hub_removal_commit(new_list: &[(&str, u32)], by_member: bool) -> CommitSummary {
+        let members: BTreeMap<u32, Vec<u8>> = [
+            (0, b"mimi://a.example/d/alice/1".to_vec()),
+            (1, b"mimi://b.example/d/bob/1".to_vec()),
+            (2, b"mimi://b.example/d/bob/2".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let mut proposals: Vec<super::super::CoveredProposal> = [1, 2]
+            .into_iter()
+            .map(|l| super::super::CoveredProposal {
+                sender: ProposalSender::External,
+                kind: ProposalKind::Remove(l),
+            })
+            .collect();
+        if by_member {
+            proposals.push(super::super::CoveredProposal {
+                sender: ProposalSender::Member {
+                    leaf: 0,
+                    identity: members[&0].clone(),
+                },
+                kind: ProposalKind::AppDataUpdate(
+                    PARTICIPANT_LIST,
+                    participant_update(&[], &[1], &[]),
+                ),
+            });
+        }
+        let dict = |l: &[(&str, u32)]| -> Dictionary {
+            [(PARTICIPANT_LIST, list(l))].into_iter().collect()
+        };
+        CommitSummary {
+            new_epoch: 4,
+            committer: Committer::Member {
+                leaf: 0,
+                identity: members[&0].clone(),
+            },
+            added: Vec::new(),
+            removed: vec![(1, members[&1].clone()), (2, members[&2].clone())],
+            old_dictionary: dict(&[(A, 0), (B, 0)]),
+            new_dictionary: dict(new_list),
+            members,
+            proposals,
+        }
+    }
+
+    #[test]
+    fn the_hubs_removes_of_all_clients_require_the_list_removal() {
+        let listed: BTreeMap<u32, Vec<u8>> = hub_removal_commit(&[], false).members;
+        let all = [1, 2].into_iter().collect();
+        let one = [1].into_iter().collect();
+        let l = vec![(A.to_string(), 0), (B.to_string(), 0)];
+        assert_eq!(
+            hub_removed_users(&l, &listed, &all),
+            [B.to_string()].into_iter().collect()
+        );
+        assert!(hub_removed_users(&l, &listed, &one).is_empty());
+        // Omitting the list removal: refused with the queued-proposals rule.
+        let e = MimiLogic
+            .check_commit(&hub_removal_commit(&[(A, 0), (B, 0)], false))
+            .unwrap_err();
+        assert!(
+            e.rule.starts_with("hub.commit-omits-queued-proposals"),
+            "{e:?}"
+        );
+        // Including it: accepted although role 0 holds no capability at all (the
+        // hub's removal is not a member's policy decision).
+        MimiLogic
+            .check_commit(&hub_removal_commit(&[(A, 0)], true))
+            .unwrap();
+    }
+
     #[test]
     fn user_of_client_uses_the_first_segment() {
         assert_eq!(user_of_client(b"mimi://b.example/d/bob/phone").unwrap(), B);
