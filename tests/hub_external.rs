@@ -146,8 +146,10 @@ fn a_deleted_account_is_removed_by_the_hubs_own_proposals() {
         && matches!(&d.outcome, Delivered::Application { data, .. } if data == b"bob is gone")));
     for b in &f.bob {
         assert!(
-            !f.w.received(b).iter().any(|d| d.message_hash == last.message_hash
-                && matches!(d.outcome, Delivered::Application { .. })),
+            !f.w.received(b)
+                .iter()
+                .any(|d| d.message_hash == last.message_hash
+                    && matches!(d.outcome, Delivered::Application { .. })),
             "{b} decrypted a message sent after its removal"
         );
     }
@@ -158,16 +160,16 @@ fn a_commit_omitting_the_hubs_proposals_is_refused_unchanged() {
     let mut f = fixture(12);
     let room = f.room.clone();
     // The hub proposes; Cathy commits before her provider delivered the proposals.
-    let o = f
-        .w
-        .hub_remove_user(&room, &user_uri("b.example", "bob"))
-        .unwrap();
+    let o =
+        f.w.hub_remove_user(&room, &user_uri("b.example", "bob"))
+            .unwrap();
     assert!(o.accepted(), "{o:?}");
     let before = snapshot(&f);
     let o = f.w.commit_pending(&f.cathy, &room).unwrap();
     assert_eq!(o.code, "notAllowed", "{o:?}");
     assert!(
-        o.description.starts_with("hub.commit-omits-queued-proposals"),
+        o.description
+            .starts_with("hub.commit-omits-queued-proposals"),
         "{o:?}"
     );
     assert_eq!(snapshot(&f), before, "a refused commit changed the hub");
@@ -196,10 +198,9 @@ fn a_forged_hub_proposal_is_refused_unchanged() {
         .unwrap()
         .0;
     // Index 0 is the hub's entry; the signature is by another key.
-    let forger = openmls_basic_credential::SignatureKeyPair::new(
-        openmls::prelude::SignatureScheme::ED25519,
-    )
-    .unwrap();
+    let forger =
+        openmls_basic_credential::SignatureKeyPair::new(openmls::prelude::SignatureScheme::ED25519)
+            .unwrap();
     let forged = ExternalProposal::new_remove::<openmls_rust_crypto::OpenMlsRustCrypto>(
         LeafNodeIndex::new(bob_leaf),
         GroupId::from_slice(&gid),
@@ -211,18 +212,16 @@ fn a_forged_hub_proposal_is_refused_unchanged() {
     .tls_serialize_detached()
     .unwrap();
     let before = snapshot(&f);
-    let o = f
-        .w
-        .send_proposals(&f.cathy, &room, std::slice::from_ref(&forged))
-        .unwrap();
+    let o =
+        f.w.send_proposals(&f.cathy, &room, std::slice::from_ref(&forged))
+            .unwrap();
     assert_eq!(o.code, "invalidProposal", "{o:?}");
     assert!(o.description.starts_with("mls.invalid"), "{o:?}");
     assert_eq!(snapshot(&f), before);
     // A sender index past the extension is refused the same way.
-    let hub_key = openmls_basic_credential::SignatureKeyPair::new(
-        openmls::prelude::SignatureScheme::ED25519,
-    )
-    .unwrap();
+    let hub_key =
+        openmls_basic_credential::SignatureKeyPair::new(openmls::prelude::SignatureScheme::ED25519)
+            .unwrap();
     let unknown = ExternalProposal::new_remove::<openmls_rust_crypto::OpenMlsRustCrypto>(
         LeafNodeIndex::new(bob_leaf),
         GroupId::from_slice(&gid),
@@ -233,10 +232,9 @@ fn a_forged_hub_proposal_is_refused_unchanged() {
     .unwrap()
     .tls_serialize_detached()
     .unwrap();
-    let o = f
-        .w
-        .send_proposals(&f.cathy, &room, std::slice::from_ref(&unknown))
-        .unwrap();
+    let o =
+        f.w.send_proposals(&f.cathy, &room, std::slice::from_ref(&unknown))
+            .unwrap();
     assert_eq!(o.code, "invalidProposal", "{o:?}");
     assert_eq!(snapshot(&f), before);
     settle(&mut f.w, &room);
@@ -249,23 +247,23 @@ fn only_the_users_provider_or_the_hub_may_ask_for_a_removal() {
     let room = f.room.clone();
     let bob_user = user_uri("b.example", "bob");
     let before = snapshot(&f);
-    let o = f
-        .w
-        .hub_remove_user_from("c.example", &room, &bob_user)
-        .unwrap();
+    let o =
+        f.w.hub_remove_user_from("c.example", &room, &bob_user)
+            .unwrap();
     assert_eq!(o.code, "notAllowed", "{o:?}");
     assert!(
         o.description.starts_with("hub.foreign-user-removal"),
         "{o:?}"
     );
-    let o = f
-        .w
-        .hub_remove_user(&room, &user_uri("b.example", "nobody"))
-        .unwrap();
+    let o =
+        f.w.hub_remove_user(&room, &user_uri("b.example", "nobody"))
+            .unwrap();
     assert!(o.description.starts_with("policy.not-listed"), "{o:?}");
     assert_eq!(snapshot(&f), before);
     // The hub's own provider may.
-    let o = f.w.hub_remove_user_from("a.example", &room, &bob_user).unwrap();
+    let o =
+        f.w.hub_remove_user_from("a.example", &room, &bob_user)
+            .unwrap();
     assert!(o.accepted(), "{o:?}");
     // Asking twice finds nothing left to remove.
     let before = snapshot(&f);
@@ -306,7 +304,10 @@ fn an_external_commit_does_not_lose_a_queued_leave() {
         2,
         "the hub re-issued a Remove per Bob device: {hub:?}"
     );
-    assert!(listed(&f, &bob_user), "the list removal waits for the next commit");
+    assert!(
+        listed(&f, &bob_user),
+        "the list removal waits for the next commit"
+    );
     for c in [&f.alice, &f.cathy] {
         let mut mine = f.w.client_state(c, &room).unwrap().pending_proposals;
         mine.sort();
@@ -342,22 +343,20 @@ fn an_external_commit_covering_queued_proposals_is_refused_unchanged() {
     settle(&mut f.w, &room);
     let (_, info) = f.w.fetch_group_info(&f.cathy, &room).unwrap();
     let info = info.unwrap();
-    let (_, out) = f
-        .w
-        .client_mut(&f.cathy)
-        .unwrap()
-        .join_by_external_commit(
-            &info.group_info,
-            &info.ratchet_tree,
-            &info.pending_proposals,
-            &[],
-        )
-        .unwrap();
+    let (_, out) =
+        f.w.client_mut(&f.cathy)
+            .unwrap()
+            .join_by_external_commit(
+                &info.group_info,
+                &info.ratchet_tree,
+                &info.pending_proposals,
+                &[],
+            )
+            .unwrap();
     let req = mimi_ref::sim::commit_update_request(&out).unwrap();
     let before = snapshot(&f);
-    let o = f
-        .w
-        .send_raw_update(&f.cathy, &room, mimi_ref::wire::encode(&req).unwrap());
+    let o =
+        f.w.send_raw_update(&f.cathy, &room, mimi_ref::wire::encode(&req).unwrap());
     assert_eq!(o.code, "notAllowed", "{o:?}");
     assert!(
         o.description
@@ -365,4 +364,100 @@ fn an_external_commit_covering_queued_proposals_is_refused_unchanged() {
         "{o:?}"
     );
     assert_eq!(snapshot(&f), before);
+}
+
+/// The hub's entry (the first of `external_senders`) stays: a commit covering a
+/// GroupContextExtensions proposal that drops it is refused by the hub's room and
+/// leaves it unchanged; one that keeps it is accepted.
+#[test]
+fn a_commit_dropping_the_hubs_external_sender_entry_is_refused() {
+    use std::sync::Arc;
+
+    use mimi_ref::client::{Client, CommitRequest};
+    use mimi_ref::room::profile::required_capabilities;
+    use mimi_ref::room::{Accepted, Dictionary, PublicRoom, ReplaceLogic, RoomError};
+    use mimi_ref::uri::MimiUri;
+    use openmls::prelude::{
+        AppDataDictionary, AppDataDictionaryExtension, BasicCredential, Extension, Extensions,
+        ExternalProposal, ExternalSender, GroupEpoch, GroupId, SenderExtensionIndex,
+    };
+    use tls_codec::Serialize as _;
+
+    const GID: &[u8] = b"mimi://a.example/r/gce";
+    let hub_key =
+        openmls_basic_credential::SignatureKeyPair::new(openmls::prelude::SignatureScheme::ED25519)
+            .unwrap();
+    let hub_sender = ExternalSender::new(
+        hub_key.public().to_vec().into(),
+        BasicCredential::new(b"mimi://a.example".to_vec()).into(),
+    );
+    let other = ExternalSender::new(
+        b"another key, never used to sign".to_vec().into(),
+        BasicCredential::new(b"mimi://b.example".to_vec()).into(),
+    );
+    let setup = || {
+        let logic = Arc::new(ReplaceLogic);
+        let mut alice = Client::new(
+            MimiUri::client("a.example", "alice").unwrap(),
+            logic.clone(),
+        )
+        .unwrap();
+        alice
+            .create_group_with_external_senders(GID, &Dictionary::new(), &[hub_sender.clone()])
+            .unwrap();
+        let b = alice.group_info(GID).unwrap();
+        let room = PublicRoom::from_group_info(&b.group_info, &b.ratchet_tree, logic).unwrap();
+        assert_eq!(room.external_senders(), vec![hub_sender.clone()]);
+        (alice, room)
+    };
+
+    // The hub proposes new GroupContext extensions; `senders` is the new list.
+    let gce = |room: &PublicRoom, senders: Vec<ExternalSender>| -> Vec<u8> {
+        let mut ext = vec![
+            required_capabilities(),
+            Extension::AppDataDictionary(AppDataDictionaryExtension::new(AppDataDictionary::new())),
+        ];
+        if !senders.is_empty() {
+            ext.push(Extension::ExternalSenders(senders));
+        }
+        ExternalProposal::new_group_context_extensions::<openmls_rust_crypto::OpenMlsRustCrypto>(
+            Extensions::from_vec(ext).unwrap(),
+            GroupId::from_slice(GID),
+            GroupEpoch::from(room.epoch()),
+            &hub_key,
+            SenderExtensionIndex::new(0),
+        )
+        .unwrap()
+        .tls_serialize_detached()
+        .unwrap()
+    };
+
+    for (senders, accepted) in [
+        (vec![], false),
+        (vec![other.clone(), hub_sender.clone()], false),
+        (vec![hub_sender.clone(), other.clone()], true),
+    ] {
+        let (mut alice, mut room) = setup();
+        let p = gce(&room, senders.clone());
+        assert!(matches!(
+            room.process_handshake(&p, None).unwrap(),
+            Accepted::Proposal(_)
+        ));
+        alice.process(&p).unwrap();
+        let out = alice.commit(GID, &CommitRequest::default()).unwrap();
+        let queued = room.view().unwrap();
+        match room.process_handshake(&out.commit, Some(&out.group_info)) {
+            Ok(Accepted::Commit(_)) if accepted => {
+                assert_eq!(room.external_senders(), senders);
+            }
+            Err(RoomError::ExternalSendersChanged) if !accepted => {
+                assert_eq!(
+                    room.view().unwrap(),
+                    queued,
+                    "refused commit changed the room"
+                );
+            }
+            other => panic!("senders {senders:?}: unexpected {other:?}"),
+        }
+    }
 }

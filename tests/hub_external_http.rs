@@ -73,7 +73,12 @@ async fn a_restarted_hub_still_originates_accepted_proposals() {
     let room = f
         .node("a.example")
         .unwrap()
-        .create_room(&alice, "clubhouse", &cooperative(), admin_roles::SUPER_ADMIN)
+        .create_room(
+            &alice,
+            "clubhouse",
+            &cooperative(),
+            admin_roles::SUPER_ADMIN,
+        )
         .unwrap();
     f.settle(BOUND).await.unwrap();
     for u in [user_uri("b.example", "bob"), user_uri("c.example", "cathy")] {

@@ -21,6 +21,11 @@
 //! merge, and shows the staged commit to [`ComponentLogic::check_commit`]; a
 //! refusal leaves the group unchanged.
 //!
+//! When the queued proposals include the hub's Removes of every client of a listed
+//! user (a deleted account, protocol-06 §5.3), [`Client::commit`] adds that user's
+//! participant-list removal by itself (`room::mimi::hub_removed_users`). A room's creator
+//! names the hub as external sender ([`Client::create_group_with_external_senders`]).
+//!
 //! Commit lifecycle: [`Client::commit`] stages a commit and returns what to send
 //! to the hub; the client merges it only once the hub accepted it
 //! ([`Client::merge_pending_commit`]) or drops it ([`Client::discard_pending_commit`]).
@@ -680,7 +685,11 @@ impl Client {
             .app_data_dictionary()
             .map(|e| e.dictionary().clone());
         let mut app_data = request.app_data.clone();
-        app_data.extend(hub_mandated_removals(group, dict.as_ref(), &request.app_data));
+        app_data.extend(hub_mandated_removals(
+            group,
+            dict.as_ref(),
+            &request.app_data,
+        ));
         let mut builder = group
             .commit_builder()
             .consume_proposal_store(true)
@@ -932,10 +941,11 @@ impl Client {
 
     /// Join by external commit (RFC 9420 §12.4.3.2) from a GroupInfo and the
     /// ratchet tree, optionally carrying AppDataUpdates in the same commit
-    /// (allowed since openmls #2095). `pending_proposals` are the hub's queued
-    /// proposals (`MLSMessage` bytes, protocol-06 §5.6); openmls covers the
-    /// SelfRemoves among them by reference and ignores the rest (an external
-    /// commit cannot cover other proposals by reference). openmls merges the
+    /// (allowed since openmls #2095). `pending_proposals` are queued proposals
+    /// (`MLSMessage` bytes, protocol-06 §5.6) to cover: openmls covers the
+    /// SelfRemoves among them by reference and ignores the rest. Our hub refuses an
+    /// external commit that covers any (it re-issues the removals itself), so MIMI
+    /// callers pass none (spec/deviations.md, "hub external proposals"). openmls merges the
     /// commit at once; if the hub refuses it, call
     /// [`forget_group`](Self::forget_group). Returns the group id and the
     /// commit bundle.

@@ -30,6 +30,15 @@
 //!   envelope; the hub keeps it until acknowledged ([`HubInput::NotifyAck`]) and
 //!   re-sends it from [`Hub::poll_timeout`].
 //!
+//! * Hub-originated proposals (§5.3, §5.5; RFC 9420 §12.1.8.1): the hub is the first
+//!   entry of every hosted room's `external_senders` (checked at creation, and no commit
+//!   may drop it). [`HubInput::RemoveUser`] signs an external Remove for every client of a
+//!   user (a deleted account); the next commit must carry them and the user's list
+//!   removal ([`crate::room::mimi::hub_removed_users`]). An external commit covers no
+//!   queued proposal; the removals it invalidated are re-issued by the hub in the new
+//!   epoch and stapled to the commit's fanout (`external_proposals`). See
+//!   `spec/deviations.md`, "hub external proposals".
+//!
 //! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
 
 pub mod auth;
@@ -634,9 +643,9 @@ impl Hub {
         // The hub acts on the room through its external_senders entry (protocol-06
         // §5.3; spec/deviations.md, "hub external proposals").
         if let Some(sender) = self.external_sender() {
-            if !room.external_senders().contains(&sender) {
+            if room.external_senders().first() != Some(&sender) {
                 return Err(HubError::Policy(
-                    "hub.missing-external-sender: the room's external_senders must name the hub (protocol-06 §5.3)".into(),
+                    "hub.missing-external-sender: the first external_senders entry must be the hub's (protocol-06 §5.3, §7.4)".into(),
                 ));
             }
         }

@@ -215,6 +215,7 @@ fn load_or_create_key(
     }
     let pair = openmls_basic_credential::SignatureKeyPair::new(scheme)
         .map_err(|e| CoreError::Key(format!("{e:?}")))?;
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
     let json = serde_json::to_vec_pretty(&pair).map_err(|e| err(e.to_string()))?;
     let tmp = dir.join(format!("{HUB_KEY_FILE}.tmp"));
     std::fs::write(&tmp, json).map_err(|e| err(e.to_string()))?;

@@ -134,9 +134,9 @@ pub enum RoomError {
         /// How many queued proposals the commit does not cover.
         missing: usize,
     },
-    /// A commit changes the `external_senders` extension (the hub's entry must
-    /// stay: its proposals are how the hub acts on a room, protocol-06 §5.3).
-    #[error("commit changes the external_senders extension (the hub's entry must stay)")]
+    /// A commit removes or replaces the first `external_senders` entry, the hub's
+    /// (its proposals are how the hub acts on a room, protocol-06 §5.3, §7.4).
+    #[error("commit removes or replaces the hub's external_senders entry (the first)")]
     ExternalSendersChanged,
     /// An external commit covers queued proposals; the hub re-issues the ones it
     /// can in the new epoch instead (spec/deviations.md, "hub external proposals").
@@ -696,10 +696,15 @@ impl PublicRoom {
             .map(|q| q.proposal_reference_ref().as_slice().to_vec())
             .collect();
         let external = matches!(sender, Sender::NewMemberCommit);
-        // The hub's entry in external_senders stays (see spec/deviations.md,
-        // "hub external proposals"): no commit may change the extension.
-        if self.group.group_context().extensions().external_senders()
-            != staged.group_context().extensions().external_senders()
+        // The hub's entry, the first of external_senders, stays (spec/deviations.md,
+        // "hub external proposals"); other entries (followers, protocol-06 §7.4) may come
+        // and go.
+        let first = |e: Option<&openmls::extensions::ExternalSendersExtension>| {
+            e.and_then(|e| e.first().cloned())
+        };
+        let hub_entry = first(self.group.group_context().extensions().external_senders());
+        if hub_entry.is_some()
+            && hub_entry != first(staged.group_context().extensions().external_senders())
         {
             return Err(RoomError::ExternalSendersChanged);
         }
