@@ -461,3 +461,73 @@ fn a_commit_dropping_the_hubs_external_sender_entry_is_refused() {
         }
     }
 }
+
+/// A hub with a signing identity hosts only rooms whose first `external_senders`
+/// entry is its own.
+#[test]
+fn a_room_not_naming_the_hub_first_is_not_hosted() {
+    use std::sync::Arc;
+
+    use mimi_ref::client::Client;
+    use mimi_ref::hub::{Hub, HubIdentity, HubInput, HubOutput};
+    use mimi_ref::policy::BaseRoomPolicy;
+    use mimi_ref::room::mimi::{initial_dictionary, room_metadata, MimiLogic};
+    use mimi_ref::uri::MimiUri;
+    use openmls::prelude::{BasicCredential, ExternalSender};
+
+    let room = "mimi://a.example/r/named";
+    let identity = HubIdentity {
+        signer: openmls_basic_credential::SignatureKeyPair::new(
+            openmls::prelude::SignatureScheme::ED25519,
+        )
+        .unwrap(),
+        credential: BasicCredential::new(b"mimi://a.example".to_vec()).into(),
+        crypto: openmls_rust_crypto::RustCrypto::default(),
+    };
+    let mut hub = Hub::new("a.example", 1000).with_identity(identity);
+    let ours = hub.external_sender().unwrap();
+    let other = ExternalSender::new(
+        b"some other key".to_vec().into(),
+        BasicCredential::new(b"mimi://b.example".to_vec()).into(),
+    );
+    let md = room_metadata(room, "named", "").unwrap();
+    let dict = initial_dictionary(
+        &user_uri("a.example", "alice"),
+        SUPER,
+        &cooperative(),
+        &BaseRoomPolicy::default(),
+        &md,
+    );
+    for (senders, ok) in [
+        (vec![], false),
+        (vec![other.clone(), ours.clone()], false),
+        (vec![ours.clone(), other.clone()], true),
+    ] {
+        let mut alice = Client::new(
+            MimiUri::client("a.example", "alice").unwrap(),
+            Arc::new(MimiLogic),
+        )
+        .unwrap();
+        alice
+            .create_group_with_external_senders(room.as_bytes(), &dict, &senders)
+            .unwrap();
+        let gi = alice.group_info(room.as_bytes()).unwrap();
+        let out = hub.handle(
+            1,
+            "a.example",
+            HubInput::CreateRoom {
+                room_id: room.into(),
+                group_info: gi.group_info,
+                ratchet_tree: gi.ratchet_tree,
+            },
+        );
+        match out.as_slice() {
+            [HubOutput::RoomCreated(Ok(()))] if ok => {}
+            [HubOutput::RoomCreated(Err(e))] if !ok => {
+                assert!(e.starts_with("hub.missing-external-sender"), "{e}");
+                assert!(hub.room(room).is_none());
+            }
+            other => panic!("{senders:?}: {other:?}"),
+        }
+    }
+}
