@@ -403,7 +403,11 @@ fn a_commit_dropping_the_hubs_external_sender_entry_is_refused() {
         )
         .unwrap();
         alice
-            .create_group_with_external_senders(GID, &Dictionary::new(), &[hub_sender.clone()])
+            .create_group_with_external_senders(
+                GID,
+                &Dictionary::new(),
+                std::slice::from_ref(&hub_sender),
+            )
             .unwrap();
         let b = alice.group_info(GID).unwrap();
         let room = PublicRoom::from_group_info(&b.group_info, &b.ratchet_tree, logic).unwrap();

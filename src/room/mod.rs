@@ -384,7 +384,7 @@ impl PublicRoom {
             .group_context()
             .extensions()
             .external_senders()
-            .map(|e| e.iter().cloned().collect())
+            .map(|e| e.to_vec())
             .unwrap_or_default()
     }
 
