@@ -769,6 +769,34 @@ impl Client {
         Ok(())
     }
 
+    /// Drop the queued proposals with these ProposalRefs (a refused bundle of this
+    /// client's, protocol-06 §5.3), keeping every other one (earlier accepted ones of
+    /// its own included). Unknown references are ignored.
+    pub fn discard_proposals(
+        &mut self,
+        group_id: &[u8],
+        references: &[Vec<u8>],
+    ) -> Result<(), GroupStateError> {
+        let g = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(GroupStateError::UnknownGroup)?;
+        let refs: Vec<_> = g
+            .pending_proposals()
+            .filter(|q| {
+                references
+                    .iter()
+                    .any(|r| r.as_slice() == q.proposal_reference_ref().as_slice())
+            })
+            .map(|q| q.proposal_reference_ref().clone())
+            .collect();
+        for r in refs {
+            g.remove_pending_proposal(self.provider.storage(), &r)
+                .map_err(|e| GroupStateError::RemoveProposal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Drop this client's pending commit (the hub refused it).
     pub fn discard_pending_commit(&mut self, group_id: &[u8]) -> Result<(), GroupStateError> {
         let g = self

@@ -1369,6 +1369,10 @@ impl World {
             .filter(|l| Some(*l) != own_leaf)
             .collect();
         let sc = self.sim_client(client)?;
+        let pending_before = sc
+            .client
+            .pending_proposals(room_id.as_bytes())
+            .unwrap_or_default();
         let p1 = sc
             .client
             .propose_app_data(
@@ -1395,10 +1399,17 @@ impl World {
         }
         let outcome = self.send_proposals(client, room_id, &bundle)?;
         if !outcome.accepted() {
-            // refused: the client forgets the proposals it queued (protocol-06 §5.3)
+            // refused: the client forgets the proposals of this bundle (protocol-06
+            // §5.3), not those of an earlier, accepted one (a repeated leave re-signs
+            // the same proposals: deterministic signatures, the same ProposalRefs)
+            let refs: Vec<Vec<u8>> = bundle
+                .iter()
+                .filter_map(|p| crate::hub::peek::proposal_ref(p))
+                .filter(|r| !pending_before.contains(r))
+                .collect();
             self.sim_client(client)?
                 .client
-                .discard_own_proposals(room_id.as_bytes())
+                .discard_proposals(room_id.as_bytes(), &refs)
                 .map_err(|e| SimError::Client(e.to_string()))?;
         }
         Ok(outcome)
