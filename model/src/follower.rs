@@ -208,8 +208,14 @@ impl MimiModel {
                     if !can && !cfg.mutated(M::FollowerDeliversToAllClients) {
                         continue;
                     }
-                    // room isolation: this room's message, to a member of this room's group
-                    if msg.room != s.cur_room || !msg.members_at_accept.contains(&c) {
+                    // room isolation: this room's message, to a user listed in this room's
+                    // participant list at the message's epoch (hub's committed history)
+                    let listed = s.hub.history.get(usize::from(msg.epoch)).is_some_and(|h| {
+                        h.0.participants
+                            .iter()
+                            .any(|(x, _)| *x == cfg.client_user[usize::from(c)])
+                    });
+                    if msg.room != s.cur_room || !listed {
                         properties::violate(s, V::RoomIsolation);
                     }
                     // franking check (§5.4.1): content sender must equal sendingUri

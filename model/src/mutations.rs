@@ -116,7 +116,7 @@ const TABLE: &[(Mutation, MutationInfo)] = &[
     (Mutation::ClientMiscomputesIndex, MutationInfo { name: "client-miscomputes-index", description: "clients address participant-list entries one index too far", property: "P-LIST-INTENT", config: "adversarial", section: "protocol-06 §7.5", variants: &[("list-addressing", "index")] }),
     (Mutation::FollowerSkipsConsentCheck, MutationInfo { name: "follower-skips-consent-check", description: "the target provider hands out KeyPackages to a requester its user has not consented to", property: "P-KP-CONSENT", config: "consent", section: "protocol-06 §5.2, §5.7", variants: &[] }),
     (Mutation::HubFansOutToAllProviders, MutationInfo { name: "hub-fans-out-to-all-providers", description: "hub sends each /notify of a room to every follower, also those without participants in the room", property: "P-FANOUT-SCOPE", config: "two-rooms", section: "protocol-06 §5.5", variants: &[] }),
-    (Mutation::FollowerDeliversToAllClients, MutationInfo { name: "follower-delivers-to-all-clients", description: "a follower hands a room's application message to all its local clients, members of the room or not", property: "P-ROOM-ISOLATION", config: "two-rooms", section: "protocol-06 §5.5", variants: &[] }),
+    (Mutation::FollowerDeliversToAllClients, MutationInfo { name: "follower-delivers-to-all-clients", description: "a follower hands a room's application message to all its local clients, participants of the room or not", property: "P-ROOM-ISOLATION", config: "two-rooms", section: "protocol-06 §5.5", variants: &[] }),
 ];
 
 impl Mutation {

@@ -59,7 +59,7 @@ pub enum V {
     KpConsent,
     /// a /notify of a room went to a provider with no participant client in that room
     FanoutScope,
-    /// a client received an application message of a room it is not a member of
+    /// a client received an application message of a room its user is not listed in
     RoomIsolation,
 }
 
@@ -441,7 +441,7 @@ fn table() -> Vec<Entry> {
         eg!("P-MM-12", Always, "MMR: every accepted change is authorized by the role of the signer's (pseudonymous) list entry", ["MM-12"], ["metadata A.6", "room-policy-03 §8"], |_m: &MimiModel, s: &State| !has_v(s, V::Authorized), mmr),
         eg!("P-KP-CONSENT", Always, "no KeyPackage of a user is handed out to a requester the user has not consented to (noConsent otherwise)", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |_m: &MimiModel, s: &State| !has_v(s, V::KpConsent), consent),
         mon!("P-FANOUT-SCOPE", FanoutScope, "every /notify of a room goes to a provider with a participant client in that room (before or after the event), or owning the Welcome's KeyPackage", ["PROTO-5.5-01"], ["protocol-06 §5.5"]),
-        mon!("P-ROOM-ISOLATION", RoomIsolation, "a client receives an application message of a room only if it is a member of that room's group (a user in one room never receives another room's messages)", ["PROTO-4.2-01"], ["protocol-06 §4.2, §5.4, §5.5"]),
+        mon!("P-ROOM-ISOLATION", RoomIsolation, "a client receives an application message of a room only if its user is in that room's participant list at the message's epoch (a user in one room never receives another room's messages)", ["PROTO-4.2-01"], ["protocol-06 §4.2, §5.4, §5.5"]),
         e!("P-CONVERGED", Eventually, "liveness: in every quiescent state, every provider with members is at the hub's epoch and state", ["PROTO-INV-12", "PROTO-INV-25", "PROTO-INV-9"], ["protocol-06 §5.5"], quiescent_converged, all),
         e!("P-REACH-QUIESCENT", Sometimes, "a quiescent state after at least one commit is reachable", ["PROTO-INV-12"], ["protocol-06 §5.5"], quiescent_nontrivial, all),
         wit!("P-REACH-CREATED", Created, "the room is created", ["PROTO-INV-15"], ["protocol-06 §3.1"], all),
