@@ -395,6 +395,11 @@ pub enum Deviation {
     /// The follower processes a duplicate `/notify` again instead of dropping it
     /// (breaks protocol-06 §5.5).
     ForgetDedup,
+    /// The hub answers a stale commit's `wrongEpoch` with the commit's own epoch as
+    /// `currentEpoch` instead of the room's (breaks protocol-06 §5.3: the committer
+    /// cannot tell which epoch to catch up to). openmls does not mask this one: the
+    /// commit is still refused, only the answer is wrong.
+    StaleCurrentEpoch,
 }
 
 /// The hub of one provider.
@@ -603,7 +608,19 @@ impl Hub {
 
     fn update(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
         let mut refs = Vec::new();
-        match self.update_inner(now_ms, room_id, body, &mut refs) {
+        let stale_current = self.deviates(Deviation::StaleCurrentEpoch);
+        match self
+            .update_inner(now_ms, room_id, body, &mut refs)
+            .map_err(|e| match e {
+                // Deviation::StaleCurrentEpoch (tests only): report the message's epoch.
+                HubError::Room(RoomError::WrongEpoch { message, .. }) if stale_current => {
+                    HubError::Room(RoomError::WrongEpoch {
+                        message,
+                        current: message,
+                    })
+                }
+                other => other,
+            }) {
             Ok(mut outputs) => {
                 outputs.insert(
                     0,

@@ -11,10 +11,16 @@ use mimi_model::state::{Action, COp, Msg, State};
 use mimi_model::MimiModel;
 use mimi_ref::hub::Deviation;
 use mimi_ref::policy::examples::role;
-use mimi_ref::policy::{Capability::*, RoleData};
+use mimi_ref::policy::{
+    BaseRoomPolicy, Capability::*, Claim, PreAuthData, PreAuthRoleEntry, RoleData,
+};
+use mimi_ref::room::mimi::{BASE_ROOM_POLICY, PREAUTH_LIST, ROLES_LIST};
+use mimi_ref::room::AppDataOp;
 use mimi_ref::sim::{user_uri, NetMode, Outcome, SimConfig, SimError, World};
 use proptest::prelude::*;
 use stateright::Model;
+use std::collections::BTreeMap;
+use tls_codec::Serialize as _;
 
 /// Provider domains (index 0 hosts the hub).
 pub const PROVIDERS: [&str; 3] = ["a.example", "b.example", "c.example"];
@@ -33,9 +39,12 @@ users = [
   { name = "cathy", provider = 2, clients = 1 },
 ]
 operations = ["add", "remove", "leave", "kick", "ban", "unban", "set-role", "metadata",
-              "commit-pending", "external-join", "app-message"]
+              "commit-pending", "external-join", "app-message", "policy", "own-role"]
 mode = "baseline"
 add_roles = [2]
+preauth = [{ user = "cathy", role = 3 }]
+initial_preauth = 0
+alt_max_clients = 2
 [bounds]
 max_commits = 200
 max_updates = 200
@@ -44,8 +53,9 @@ max_kp_fetches = 200
 kps_per_client = 6
 max_groupinfo = 200
 [network]
-ordering = "ordered"
+ordering = "unordered"
 duplicate_notify = true
+lossy_notify = true
 "#;
 
 /// The model for [`EQUIV_CONFIG`].
@@ -122,6 +132,52 @@ pub fn roles() -> RoleData {
     }
 }
 
+/// The implementation's roles list mirroring the model's role table `t`: 0 = [`roles`],
+/// 1 = "locked" (`model/src/policy.rs`: members lose canAddParticipant,
+/// canRemoveParticipant and canSendMessage).
+pub fn roles_table(t: u8) -> RoleData {
+    let mut r = roles();
+    if t == 1 {
+        if let Some(m) = r.roles.iter_mut().find(|x| x.role_index == 2) {
+            let gone = [
+                CanAddParticipant.code(),
+                CanRemoveParticipant.code(),
+                CanSendMessage.code(),
+            ];
+            m.role_capabilities.retain(|c| !gone.contains(c));
+        }
+    }
+    r
+}
+
+/// The preauthorization list of the model's preauth table `t` (room-policy-03 §4):
+/// 0 = empty, 1 = the configured entry (cathy, by her user-URI claim → role 3).
+pub fn preauth_table(t: u8) -> PreAuthData {
+    let mut d = PreAuthData::default();
+    if t == 1 {
+        d.preauthorized_entries.push(PreAuthRoleEntry {
+            claimset: vec![Claim::user(&user_uri(PROVIDERS[2], "cathy"))],
+            target_role: PREAUTH_ROLE,
+        });
+    }
+    d
+}
+
+/// The role cathy's preauthorization entry grants (config `preauth`).
+pub const PREAUTH_ROLE: u32 = 3;
+
+/// The base room policy of the model's base table `t` (room-policy-03 §5): 0 = the
+/// room's default (multi-device, no caps), 1 = single-device with `max_clients` 2
+/// (config `alt_max_clients`).
+pub fn base_table(t: u8) -> BaseRoomPolicy {
+    let mut b = BaseRoomPolicy::default();
+    if t == 1 {
+        b.multi_device = false;
+        b.max_clients = Some(2);
+    }
+    b
+}
+
 /// One operation of the vocabulary. Clients and users are model indexes; followers
 /// are provider indexes (1.. ; the hub's own provider delivers at once in both halves).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +208,27 @@ pub enum EOp {
     Deliver { provider: u8 },
     /// Duplicate the next `/notify` to follower `provider` (network fault).
     Duplicate { provider: u8 },
+    /// `actor` toggles the roles list between the model's tables 0 and 1
+    /// (room-policy-03 §3, canChangeRoleDefinitions).
+    Roles { actor: u8 },
+    /// `actor` toggles the preauthorization list between empty and cathy → admin
+    /// (room-policy-03 §4, canChangePreauthorizedUserList).
+    Preauth { actor: u8 },
+    /// `actor` toggles the base policy between multi-device and single-device with
+    /// `max_clients` 2 (room-policy-03 §5, canChangeRoomMembershipStyle).
+    Base { actor: u8 },
+    /// `client` changes its own user's role to the one its preauthorization entry
+    /// grants (room-policy-03 §4, §8.1.3 canChangeOwnRole).
+    OwnRole { client: u8 },
+    /// Deliver the `/notify` of rank `skip` (in sequence order) to follower
+    /// `provider`, overtaking the `skip` before it (a reordering network, §5.5).
+    DeliverOutOfOrder { provider: u8, skip: u8 },
+    /// Lose the next `/notify` to follower `provider` (§5.5; the hub keeps it
+    /// unacknowledged).
+    Drop { provider: u8 },
+    /// The hub's re-send timer fires: every lost, unacknowledged `/notify` is sent
+    /// again (§5.5).
+    Retry,
 }
 
 /// The answer to one operation, as either half reports it (after α).
@@ -178,6 +255,10 @@ pub struct ModelSide {
     pub s: State,
     /// Every action taken since the initial state.
     pub path: Vec<Action>,
+    /// Per provider: notifies (txn → copies) that reached the implementation's
+    /// follower out of sequence and wait in its reorder buffer; in the model they are
+    /// still in the network (α: a held notify is not yet delivered).
+    pub arrived: Vec<BTreeMap<u8, usize>>,
 }
 
 impl ModelSide {
@@ -185,10 +266,12 @@ impl ModelSide {
     pub fn new() -> Self {
         let m = model();
         let s = m.init_states().remove(0);
+        let n = m.cfg.n_providers();
         let mut me = ModelSide {
             m,
             s,
             path: Vec::new(),
+            arrived: vec![BTreeMap::new(); n],
         };
         assert!(me.take(|a| *a == Action::Create));
         me
@@ -215,8 +298,9 @@ impl ModelSide {
         }
     }
 
-    /// Deliver every request to the hub and every `/groupInfo` response at once: the
-    /// implementation's requests are synchronous HTTP exchanges. A GroupInfoResponse
+    /// Deliver every request to the hub, every `/groupInfo` response and every 201
+    /// acknowledgement at once: the implementation's requests are synchronous HTTP
+    /// exchanges (and the sim delivers acknowledgements at once). A GroupInfoResponse
     /// is an HTTP response and is not ordered with the hub's `/notify` requests, so it
     /// is delivered even when `/notify`s on the model's (0, p) channel precede it
     /// (abstraction note in tests/README.md).
@@ -225,9 +309,100 @@ impl ModelSide {
             .s
             .net
             .iter()
-            .position(|x| !matches!(x, Msg::Notify { .. } | Msg::Ack { .. }))
+            .position(|x| !matches!(x, Msg::Notify { .. }))
         {
             assert!(self.apply(Action::Deliver(i)), "request delivery");
+        }
+    }
+
+    /// Whether follower `p` has processed the notify with transaction `txn` (its
+    /// dedup cache; the implementation's follower: sequence number below its next).
+    fn processed(&self, p: u8, txn: u8) -> bool {
+        self.s.prov[usize::from(p)]
+            .dedup
+            .iter()
+            .any(|(t, _)| *t == txn)
+    }
+
+    /// The model's notifies to `p` that the implementation's network still carries
+    /// (held ones excluded), one entry per copy, in sequence (txn) order.
+    pub fn in_network(&self, p: u8) -> Vec<u8> {
+        let mut held = self.arrived[usize::from(p)].clone();
+        let mut v = Vec::new();
+        for m in &self.s.net {
+            if let Msg::Notify { to, body } = m {
+                if *to == p {
+                    match held.get_mut(&body.txn) {
+                        Some(c) if *c > 0 => *c -= 1,
+                        _ => v.push(body.txn),
+                    }
+                }
+            }
+        }
+        v.sort_unstable();
+        v
+    }
+
+    /// Notifies held in the implementation's reorder buffers (per provider).
+    pub fn held(&self) -> Vec<usize> {
+        self.arrived.iter().map(|a| a.values().sum()).collect()
+    }
+
+    /// Distinct held transactions (the implementation's follower acknowledged them
+    /// on receipt, the model's follower acknowledges on processing).
+    pub fn held_txns(&self) -> usize {
+        self.arrived.iter().map(BTreeMap::len).sum()
+    }
+
+    fn first_index(&self, p: u8, txn: u8) -> Option<usize> {
+        self.s
+            .net
+            .iter()
+            .position(|m| matches!(m, Msg::Notify { to, body } if *to == p && body.txn == txn))
+    }
+
+    fn deliver_txn(&mut self, p: u8, txn: u8) -> bool {
+        let Some(i) = self.first_index(p, txn) else {
+            return false;
+        };
+        let ok = self.take(|a| *a == Action::Deliver(i));
+        self.flush_requests();
+        ok
+    }
+
+    /// The implementation's network delivered notify `txn` to follower `p`, whose
+    /// sequencing layer (hub/follower 6) processes it if it is next, drops it if it
+    /// is a duplicate, and holds it otherwise. The model's follower processes the
+    /// same notifies in the same order: a duplicate at once (dropped by its dedup),
+    /// else, while the next unprocessed transaction to `p` (in the network or lost
+    /// in the hub's outbox) has arrived, that one. False if the model cannot.
+    fn arrive(&mut self, p: u8, txn: u8) -> bool {
+        if self.processed(p, txn) {
+            return self.deliver_txn(p, txn);
+        }
+        *self.arrived[usize::from(p)].entry(txn).or_default() += 1;
+        loop {
+            let in_net = self.s.net.iter().filter_map(|m| match m {
+                Msg::Notify { to, body } if *to == p => Some(body.txn),
+                _ => None,
+            });
+            let lost = self
+                .s
+                .hub
+                .outbox
+                .iter()
+                .filter(|(to, _)| *to == p)
+                .map(|(_, n)| n.txn);
+            let next = in_net.chain(lost).filter(|t| !self.processed(p, *t)).min();
+            let Some(t) = next else { return true };
+            let Some(c) = self.arrived[usize::from(p)].remove(&t) else {
+                return true;
+            };
+            for _ in 0..c {
+                if !self.deliver_txn(p, t) {
+                    return false;
+                }
+            }
         }
     }
 
@@ -301,32 +476,55 @@ impl ModelSide {
                 }
                 self.take(|a| matches!(a, Action::ExternalJoin { client: c } if *c == client))
             }
-            EOp::Deliver { provider } => {
+            EOp::Deliver { provider } | EOp::DeliverOutOfOrder { provider, .. } => {
+                let skip = match op {
+                    EOp::DeliverOutOfOrder { skip, .. } => usize::from(skip),
+                    _ => 0,
+                };
+                let v = match self.in_network(provider).get(skip) {
+                    None => Verdict::Nothing,
+                    Some(&t) if self.arrive(provider, t) => Verdict::Done,
+                    // the model's follower cannot process what the implementation's did
+                    Some(_) => Verdict::NotEnabled,
+                };
+                self.s.seen |= saved;
+                return v;
+            }
+            EOp::Duplicate { provider } | EOp::Drop { provider } => {
                 let first = self
-                    .s
-                    .net
-                    .iter()
-                    .position(|x| matches!(x, Msg::Notify { to, .. } if *to == provider));
+                    .in_network(provider)
+                    .first()
+                    .and_then(|t| self.first_index(provider, *t));
+                let dup = matches!(op, EOp::Duplicate { .. });
                 let v = match first {
-                    Some(i) if self.take(|a| *a == Action::Deliver(i)) => Verdict::Done,
+                    Some(i)
+                        if self.take(|a| {
+                            *a == if dup {
+                                Action::Duplicate(i)
+                            } else {
+                                Action::Drop(i)
+                            }
+                        }) =>
+                    {
+                        Verdict::Done
+                    }
                     _ => Verdict::Nothing,
                 };
                 self.s.seen |= saved;
                 return v;
             }
-            EOp::Duplicate { provider } => {
-                let first = self
-                    .s
-                    .net
-                    .iter()
-                    .position(|x| matches!(x, Msg::Notify { to, .. } if *to == provider));
-                let v = match first {
-                    Some(i) if self.take(|a| *a == Action::Duplicate(i)) => Verdict::Done,
-                    _ => Verdict::Nothing,
-                };
+            EOp::Retry => {
+                let mut n = 0;
+                while self.take(|a| matches!(a, Action::Retry(_, false))) {
+                    n += 1;
+                }
                 self.s.seen |= saved;
-                return v;
+                return if n > 0 { Verdict::Done } else { Verdict::Nothing };
             }
+            EOp::Roles { actor } => self.take(|a| matches!(a, Action::Commit { client, op: COp::Roles(_), real_cred: false } if *client == actor)),
+            EOp::Preauth { actor } => self.take(|a| matches!(a, Action::Commit { client, op: COp::Preauth(_), real_cred: false } if *client == actor)),
+            EOp::Base { actor } => self.take(|a| matches!(a, Action::Commit { client, op: COp::Base(_), real_cred: false } if *client == actor)),
+            EOp::OwnRole { client } => self.take(|a| matches!(a, Action::Commit { client: c, op: COp::OwnRole(_), real_cred: false } if *c == client)),
         };
         self.flush_requests();
         let bits = self.s.seen;
@@ -342,9 +540,10 @@ impl ModelSide {
         if accepted {
             Verdict::Accepted
         } else if has(W::WrongEpoch) {
-            Verdict::Rejected("wrongEpoch".into())
+            // the answer carries the hub's current epoch (protocol-06 §5.3, §5.4)
+            Verdict::Rejected(format!("wrongEpoch@{}", self.s.hub.epoch))
         } else if has(W::EpochTooOld) {
-            Verdict::Rejected("epochTooOld".into())
+            Verdict::Rejected(format!("epochTooOld@{}", self.s.hub.epoch))
         } else if has(W::InvalidProposal) {
             Verdict::Rejected("invalidProposal".into())
         } else {
@@ -415,10 +614,48 @@ impl SimSide {
                 if std::env::var("EQUIV_DEBUG").is_ok() {
                     eprintln!("sim rejection: {} {}", o.code, o.description);
                 }
-                Verdict::Rejected(o.code)
+                match o.current_epoch {
+                    Some(e) => Verdict::Rejected(format!("{}@{e}", o.code)),
+                    None => Verdict::Rejected(o.code),
+                }
             }
             Err(_) => Verdict::NotEnabled,
         }
+    }
+
+    fn done(b: bool) -> Verdict {
+        if b {
+            Verdict::Done
+        } else {
+            Verdict::Nothing
+        }
+    }
+
+    /// A full-replacement AppDataUpdate of a policy component (room-policy-03 §3–§5):
+    /// the client replaces the table it sees (α of its own dictionary) by the other.
+    fn policy_toggle(
+        w: &mut World,
+        client: &str,
+        room: &str,
+        component: u16,
+        encode: impl Fn(u8) -> Result<Vec<u8>, tls_codec::Error>,
+    ) -> Verdict {
+        let Some(cur) = w
+            .client(client)
+            .filter(|c| c.is_member(room.as_bytes()))
+            .and_then(|c| c.dictionary(room.as_bytes()))
+            .map(|d| abstraction::policy_version(component, d.get(&component)))
+        else {
+            return Verdict::NotEnabled;
+        };
+        let Ok(bytes) = encode(1 - cur.min(1)) else {
+            return Verdict::NotEnabled;
+        };
+        let request = mimi_ref::client::CommitRequest {
+            app_data: vec![(component, AppDataOp::Update(bytes))],
+            ..Default::default()
+        };
+        Self::verdict(w.commit(client, room, &request))
     }
 
     /// Perform `op`; `msg_id` names the application message of a `Send`.
@@ -477,25 +714,46 @@ impl SimSide {
                 if w.client_state(&c(client), &room).is_some() {
                     Verdict::NotEnabled // already a member
                 } else {
-                    Self::verdict(w.external_join(&c(client), &room, 2))
+                    // an unlisted user joins with the role its preauthorization grants
+                    let u = self.m.cfg.client_user[usize::from(client)];
+                    let role = if self.m.cfg.preauth.iter().any(|(pu, _)| *pu == u) {
+                        PREAUTH_ROLE
+                    } else {
+                        2
+                    };
+                    Self::verdict(w.external_join(&c(client), &room, role))
                 }
             }
             EOp::Send { client } => {
                 Self::verdict(w.send_message(&c(client), &room, format!("msg-{msg_id}").as_bytes()))
             }
             EOp::Deliver { provider } => {
-                if w.deliver_next_to(PROVIDERS[usize::from(provider)]) {
-                    Verdict::Done
-                } else {
-                    Verdict::Nothing
-                }
+                Self::done(w.deliver_ranked_to(PROVIDERS[usize::from(provider)], 0))
+            }
+            EOp::DeliverOutOfOrder { provider, skip } => {
+                Self::done(w.deliver_ranked_to(PROVIDERS[usize::from(provider)], usize::from(skip)))
             }
             EOp::Duplicate { provider } => {
-                if w.duplicate_next_to(PROVIDERS[usize::from(provider)]) {
-                    Verdict::Done
-                } else {
-                    Verdict::Nothing
-                }
+                Self::done(w.duplicate_ranked_to(PROVIDERS[usize::from(provider)], 0))
+            }
+            EOp::Drop { provider } => {
+                Self::done(w.drop_ranked_to(PROVIDERS[usize::from(provider)], 0))
+            }
+            EOp::Retry => Self::done(w.fire_retries() > 0),
+            EOp::Roles { actor } => Self::policy_toggle(w, &c(actor), &room, ROLES_LIST, |t| {
+                roles_table(t).tls_serialize_detached()
+            }),
+            EOp::Preauth { actor } => Self::policy_toggle(w, &c(actor), &room, PREAUTH_LIST, |t| {
+                preauth_table(t).tls_serialize_detached()
+            }),
+            EOp::Base { actor } => {
+                Self::policy_toggle(w, &c(actor), &room, BASE_ROOM_POLICY, |t| {
+                    base_table(t).tls_serialize_detached()
+                })
+            }
+            EOp::OwnRole { client } => {
+                let me = user_uri_of(&self.m, self.m.cfg.client_user[usize::from(client)]);
+                Self::verdict(w.change_role(&c(client), &room, &me, PREAUTH_ROLE))
             }
         };
         self.settle_local();
@@ -553,12 +811,20 @@ pub fn actor(op: &EOp) -> Option<u8> {
         | EOp::Ban { actor, .. }
         | EOp::Unban { actor, .. }
         | EOp::SetRole { actor, .. }
-        | EOp::Meta { actor } => Some(actor),
+        | EOp::Meta { actor }
+        | EOp::Roles { actor }
+        | EOp::Preauth { actor }
+        | EOp::Base { actor } => Some(actor),
         EOp::Leave { client }
         | EOp::ExternalJoin { client }
         | EOp::Send { client }
-        | EOp::CommitPending { client } => Some(client),
-        EOp::Deliver { .. } | EOp::Duplicate { .. } => None,
+        | EOp::CommitPending { client }
+        | EOp::OwnRole { client } => Some(client),
+        EOp::Deliver { .. }
+        | EOp::Duplicate { .. }
+        | EOp::DeliverOutOfOrder { .. }
+        | EOp::Drop { .. }
+        | EOp::Retry => None,
     }
 }
 
@@ -578,6 +844,13 @@ pub fn op_name(op: &EOp) -> &'static str {
         EOp::CommitPending { .. } => "commit-pending",
         EOp::Deliver { .. } => "deliver",
         EOp::Duplicate { .. } => "duplicate",
+        EOp::Roles { .. } => "roles",
+        EOp::Preauth { .. } => "preauth",
+        EOp::Base { .. } => "base",
+        EOp::OwnRole { .. } => "own-role",
+        EOp::DeliverOutOfOrder { .. } => "deliver-out-of-order",
+        EOp::Drop { .. } => "drop",
+        EOp::Retry => "retry",
     }
 }
 
@@ -602,7 +875,7 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<Steps, Bo
         })
     };
     let check = |step: usize, log: &Vec<String>, ms: &ModelSide, ss: &SimSide| {
-        let a = abstraction::observe_model(&ms.m, &ms.s);
+        let a = abstraction::observe_model(&ms.m, &ms.s, &ms.held(), ms.held_txns());
         let b = abstraction::observe_sim(&ms.m, &ss.w, &ss.room);
         if a != b {
             return Err(fail(
@@ -707,7 +980,14 @@ pub fn op_strategy() -> impl Strategy<Value = EOp> {
         5 => client.clone().prop_map(|client| EOp::Send { client }),
         2 => client.clone().prop_map(|client| EOp::CommitPending { client }),
         8 => follower.clone().prop_map(|provider| EOp::Deliver { provider }),
-        1 => follower.prop_map(|provider| EOp::Duplicate { provider }),
+        1 => follower.clone().prop_map(|provider| EOp::Duplicate { provider }),
+        1 => client.clone().prop_map(|actor| EOp::Roles { actor }),
+        1 => client.clone().prop_map(|actor| EOp::Preauth { actor }),
+        1 => client.clone().prop_map(|actor| EOp::Base { actor }),
+        1 => client.clone().prop_map(|client| EOp::OwnRole { client }),
+        2 => (follower.clone(), 1u8..3).prop_map(|(provider, skip)| EOp::DeliverOutOfOrder { provider, skip }),
+        1 => follower.prop_map(|provider| EOp::Drop { provider }),
+        1 => Just(EOp::Retry),
     ]
 }
 
