@@ -124,6 +124,14 @@ fn model_and_implementation_agree() {
             "commit-pending: accepted",
             "deliver: done",
             "duplicate: done",
+            "roles: accepted",
+            "preauth: accepted",
+            "base: accepted",
+            "base: rejected notAllowed",
+            "own-role: accepted",
+            "deliver-out-of-order: done",
+            "drop: done",
+            "retry: done",
             "rejected wrongEpoch",
             "rejected epochTooOld",
             "rejected notAllowed",
@@ -219,6 +227,100 @@ fn directed_sequences_agree() {
             Send { client: 2 },
             Deliver { provider: 1 },
         ],
+        // 5: preauthorization: cathy (member) takes the admin role it grants
+        vec![
+            Add {
+                actor: 0,
+                target: 2,
+            },
+            Deliver { provider: 2 },
+            Preauth { actor: 0 },
+            Deliver { provider: 2 },
+            OwnRole { client: 3 },
+            Deliver { provider: 2 },
+            Send { client: 3 },
+        ],
+        // 6: an unlisted preauthorized user joins by external commit (refused first)
+        vec![
+            ExternalJoin { client: 3 },
+            Preauth { actor: 0 },
+            ExternalJoin { client: 3 },
+            Deliver { provider: 2 },
+            Send { client: 3 },
+            Deliver { provider: 2 },
+        ],
+        // 7: base policy: single-device refused while bob has two devices, accepted
+        // after the kick; then max_clients and multi_device refuse additions
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Base { actor: 0 },
+            Kick {
+                actor: 0,
+                client: 2,
+            },
+            Deliver { provider: 1 },
+            Base { actor: 0 },
+            Deliver { provider: 1 },
+            Add {
+                actor: 0,
+                target: 2,
+            },
+            ExternalJoin { client: 2 },
+            Base { actor: 0 },
+            Deliver { provider: 1 },
+            ExternalJoin { client: 2 },
+        ],
+        // 8: locked roles: members may no longer send or add; a member cannot unlock
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Roles { actor: 0 },
+            Deliver { provider: 1 },
+            Send { client: 1 },
+            Add {
+                actor: 1,
+                target: 2,
+            },
+            Roles { actor: 1 },
+            Roles { actor: 0 },
+            Deliver { provider: 1 },
+            Send { client: 1 },
+        ],
+        // 9: reordering and loss: later notifies overtake, wait in the follower's
+        // reorder buffer, a lost one comes back with the hub's retry
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Send { client: 0 },
+            Meta { actor: 0 },
+            Send { client: 0 },
+            DeliverOutOfOrder {
+                provider: 1,
+                skip: 2,
+            },
+            Drop { provider: 1 },
+            Retry,
+            Retry,
+            DeliverOutOfOrder {
+                provider: 1,
+                skip: 1,
+            },
+            Duplicate { provider: 1 },
+            Deliver { provider: 1 },
+            Deliver { provider: 1 },
+            Send { client: 1 },
+            Deliver { provider: 1 },
+        ],
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -235,6 +337,21 @@ fn directed_sequences_agree() {
     assert!(has(2, "remove", Verdict::Accepted));
     assert!(has(3, "commit-pending", Verdict::Accepted));
     assert!(has(4, "external-join", Verdict::Accepted));
+    assert!(has(5, "own-role", Verdict::Accepted));
+    assert!(has(5, "send", Verdict::Accepted));
+    assert!(has(
+        6,
+        "external-join",
+        Verdict::Rejected("notAuthorized".into())
+    ));
+    assert!(has(6, "external-join", Verdict::Accepted));
+    assert!(has(7, "base", Verdict::Rejected("notAllowed".into())));
+    assert!(has(7, "base", Verdict::Accepted));
+    assert!(has(8, "roles", Verdict::Accepted));
+    assert!(has(8, "send", Verdict::NotEnabled));
+    assert!(has(9, "deliver-out-of-order", Verdict::Done));
+    assert!(has(9, "drop", Verdict::Done));
+    assert!(has(9, "retry", Verdict::Done));
 }
 
 /// Case budget of the teeth test per deviation.
@@ -251,6 +368,7 @@ fn every_deviation_is_caught() {
         Deviation::SkipBlockedCheck,
         Deviation::MisrouteWelcome,
         Deviation::ForgetDedup,
+        Deviation::StaleCurrentEpoch,
     ] {
         let Some((ops, text)) = search(TEETH_CASES, seed, 25, &[d], true) else {
             panic!("deviation {d:?} was not caught in {TEETH_CASES} cases");
