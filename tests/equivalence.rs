@@ -8,9 +8,9 @@
 
 mod equiv;
 
-use equiv::{ops_strategy, run, EOp, Verdict};
+use equiv::{ops_strategy, run, run_cases, runner, EOp, Verdict};
 use mimi_ref::hub::Deviation;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestError};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -19,17 +19,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn runner(cases: u32, seed: u64, shrink: bool) -> TestRunner {
-    let mut cfg = Config::with_cases(cases);
-    cfg.failure_persistence = None;
-    if !shrink {
-        cfg.max_shrink_iters = 0;
-    }
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(cfg, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
 /// Runs `cases` generated sequences; returns the (shrunk) failing sequence and the
@@ -379,6 +368,14 @@ fn every_deviation_is_caught() {
         }
         eprintln!("{d:?} caught:\n{text}");
     }
+}
+
+/// The throughput hook for benches runs and counts the cases it was asked for (they
+/// all agree, so every one counts).
+#[test]
+fn run_cases_counts_agreeing_cases() {
+    assert_eq!(run_cases(7, 3, 12), 3);
+    assert_eq!(run_cases(7, 0, 12), 0);
 }
 
 /// Soak: many more cases and longer sequences (see tests/README.md).

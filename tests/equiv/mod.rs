@@ -18,6 +18,9 @@ use mimi_ref::room::mimi::{BASE_ROOM_POLICY, PREAUTH_LIST, ROLES_LIST};
 use mimi_ref::room::AppDataOp;
 use mimi_ref::sim::{user_uri, NetMode, Outcome, SimConfig, SimError, World};
 use proptest::prelude::*;
+use proptest::test_runner::{
+    Config as RunnerConfig, RngAlgorithm, TestCaseError, TestRng, TestRunner,
+};
 use stateright::Model;
 use std::collections::BTreeMap;
 use tls_codec::Serialize as _;
@@ -1081,4 +1084,32 @@ pub fn ops_strategy(max: usize) -> impl Strategy<Value = Vec<EOp>> {
             .chain(ops.into_iter().take(rest))
             .collect()
     })
+}
+
+/// A proptest runner for `cases` cases whose generator is seeded from `seed` (ChaCha,
+/// no persistence file; `shrink` off sets no shrinking).
+pub fn runner(cases: u32, seed: u64, shrink: bool) -> TestRunner {
+    let mut cfg = RunnerConfig::with_cases(cases);
+    cfg.failure_persistence = None;
+    if !shrink {
+        cfg.max_shrink_iters = 0;
+    }
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(cfg, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// Throughput hook (for a criterion bench that includes this module with
+/// `#[path = "../tests/equiv/mod.rs"] mod equiv;`): runs `cases` generated sequences of
+/// up to `max_ops` operations from `seed` through both halves, comparing after every
+/// step, without shrinking; returns how many ran and agreed (it stops at the first
+/// disagreement, so a result below `cases` means the suite would fail).
+pub fn run_cases(seed: u64, cases: u32, max_ops: usize) -> u32 {
+    let ran = std::cell::Cell::new(0u32);
+    let _ = runner(cases, seed, false).run(&ops_strategy(max_ops), |ops| {
+        run(&ops, seed, &[]).map_err(|f| TestCaseError::fail(f.to_string()))?;
+        ran.set(ran.get() + 1);
+        Ok(())
+    });
+    ran.get()
 }
