@@ -8,7 +8,7 @@
 
 mod equiv;
 
-use equiv::{ops_strategy, run, run_cases, runner, EOp, Verdict};
+use equiv::{ops_strategy, run, run_cases, runner, EOp, Verdict, SETUP};
 use mimi_ref::hub::Deviation;
 use proptest::test_runner::{Config, TestCaseError, TestError};
 use std::collections::BTreeMap;
@@ -310,6 +310,35 @@ fn directed_sequences_agree() {
             Send { client: 1 },
             Deliver { provider: 1 },
         ],
+        // 10: (found by the soak) a second leave refused with wrongEpoch must not make
+        // the client forget its first, accepted leave, which the next commit includes
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Deliver { provider: 2 },
+                Leave { client: 3 },
+                Ban {
+                    actor: 0,
+                    target: 1,
+                },
+                Deliver { provider: 2 },
+                Leave { client: 3 },
+                Deliver { provider: 2 },
+            ])
+            .collect(),
+        // 11: (found by the soak) a role change of one's own user is the own-role
+        // change its preauthorization allows
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([SetRole {
+                actor: 3,
+                target: 2,
+                role: 3,
+            }])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -341,6 +370,10 @@ fn directed_sequences_agree() {
     assert!(has(9, "deliver-out-of-order", Verdict::Done));
     assert!(has(9, "drop", Verdict::Done));
     assert!(has(9, "retry", Verdict::Done));
+    assert!(has(10, "ban", Verdict::Accepted));
+    // the model's client does not leave twice; openmls's builds it, the hub refuses it
+    assert!(has(10, "leave", Verdict::NotEnabled));
+    assert!(has(11, "set-role", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.

@@ -722,6 +722,30 @@ impl Client {
         Ok(())
     }
 
+    /// Forget the queued proposals with these ProposalRefs (e.g. the bundle a hub
+    /// refused), keeping every other queued proposal — in particular own ones the hub
+    /// accepted earlier, which a commit may still include by reference.
+    pub fn discard_proposals(
+        &mut self,
+        group_id: &[u8],
+        refs: &[Vec<u8>],
+    ) -> Result<(), GroupStateError> {
+        let g = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(GroupStateError::UnknownGroup)?;
+        let gone: Vec<_> = g
+            .pending_proposals()
+            .map(|q| q.proposal_reference_ref().clone())
+            .filter(|r| refs.iter().any(|x| x.as_slice() == r.as_slice()))
+            .collect();
+        for r in gone {
+            g.remove_pending_proposal(self.provider.storage(), &r)
+                .map_err(|e| GroupStateError::RemoveProposal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Drop the proposals this client itself queued in the current epoch (the hub
     /// refused the bundle carrying them, protocol-06 §5.3), keeping everyone else's.
     pub fn discard_own_proposals(&mut self, group_id: &[u8]) -> Result<(), GroupStateError> {

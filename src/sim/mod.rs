@@ -1458,6 +1458,10 @@ impl World {
             .filter(|l| Some(*l) != own_leaf)
             .collect();
         let sc = self.sim_client(client)?;
+        let before = sc
+            .client
+            .pending_proposals(room_id.as_bytes())
+            .unwrap_or_default();
         let p1 = sc
             .client
             .propose_app_data(
@@ -1482,12 +1486,20 @@ impl World {
         for p in &bundle {
             sc.own.insert(hash(p));
         }
+        let fresh: Vec<Vec<u8>> = sc
+            .client
+            .pending_proposals(room_id.as_bytes())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| !before.contains(r))
+            .collect();
         let outcome = self.send_proposals(client, room_id, &bundle)?;
         if !outcome.accepted() {
-            // refused: the client forgets the proposals it queued (protocol-06 §5.3)
+            // refused: the client forgets the proposals of this bundle (protocol-06
+            // §5.3), not its earlier ones the hub accepted and a commit may include
             self.sim_client(client)?
                 .client
-                .discard_own_proposals(room_id.as_bytes())
+                .discard_proposals(room_id.as_bytes(), &fresh)
                 .map_err(|e| SimError::Client(e.to_string()))?;
         }
         Ok(outcome)

@@ -326,7 +326,7 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
         // The preauthorization list names users who are not (yet) participants (their
         // claims, room-policy-03 §4); every provider holding the room state reads
         // them. The model has no knowledge fact for this (spec/deviations.md,
-        // equivalence suite 7): once a committed state had the list, its users count
+        // equivalence suite 15): once a committed state had the list, its users count
         // as known to every follower that has had a member.
         if s.hub.history.iter().any(|(r, _)| r.preauth == 1) {
             k.extend(m.cfg.preauth.iter().map(|(u, _)| *u));

@@ -472,6 +472,15 @@ impl ModelSide {
                 actor,
                 target,
                 role,
+            } if self.m.cfg.client_user[usize::from(actor)] == target => {
+                // a role change of one's own user is the own-role change (the same
+                // ParticipantListUpdate; room-policy-03 §8.1.3 canChangeOwnRole)
+                self.take(commit(actor, COp::OwnRole(role)))
+            }
+            EOp::SetRole {
+                actor,
+                target,
+                role,
             } => self.take(commit(actor, COp::SetRole(target, role))),
             EOp::Kick { actor, client } => self.take(commit(actor, COp::Kick(client))),
             EOp::Meta { actor } => self.take(commit(actor, COp::Meta)),
@@ -570,7 +579,7 @@ impl ModelSide {
             // The model answers a commit that breaks a room-policy same-commit rule
             // with invalidProposal, the implementation with notAllowed (hub/follower
             // 3); the draft names no code for it (spec/deviations.md, equivalence
-            // suite 9). α maps the former to the latter for these rules only.
+            // suite 17). α maps the former to the latter for these rules only.
             Verdict::Rejected("invalidProposal".into())
         } else {
             Verdict::Rejected("notAllowed".into())
@@ -710,7 +719,7 @@ impl SimSide {
             // implementation's hub would relay for any listed requester.
             // It also needs canAddParticipant in its view (the model's client checks
             // it; the draft has the hub relay /keyMaterial without a policy check,
-            // spec/deviations.md, equivalence suite 8).
+            // spec/deviations.md, equivalence suite 16).
             EOp::Add { actor, target } => match w.client_state(&c(actor), &room) {
                 Some(p)
                     if !p.participants.iter().any(|(x, _)| *x == u(target))
