@@ -339,6 +339,15 @@ fn directed_sequences_agree() {
                 role: 3,
             }])
             .collect(),
+        // 12: (found by the soak) the hub's own provider withholds an application
+        // message from a local user whose leave the hub has accepted (§5.3)
+        vec![
+            Preauth { actor: 0 },
+            ExternalJoin { client: 3 },
+            Deliver { provider: 2 },
+            Leave { client: 0 },
+            Send { client: 3 },
+        ],
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -374,6 +383,8 @@ fn directed_sequences_agree() {
     // the model's client does not leave twice; openmls's builds it, the hub refuses it
     assert!(has(10, "leave", Verdict::NotEnabled));
     assert!(has(11, "set-role", Verdict::Accepted));
+    assert!(has(12, "leave", Verdict::Accepted));
+    assert!(has(12, "send", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.
