@@ -301,7 +301,10 @@ pub fn observe_sim(m: &MimiModel, w: &World, room_id: &str) -> Obs {
 
 /// The model's knowledge of provider `p`, as user indexes: `Member(u)` and
 /// `MemberPseudo(u)` facts, closed under "a provider knows its own users".
-pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
+/// `held`: the implementation's follower `p` holds notifies in its reorder buffer
+/// (it received them, so it bootstrapped its room copy, though the model's follower
+/// has not processed them yet).
+pub fn model_knows(m: &MimiModel, s: &State, p: u8, held: bool) -> BTreeSet<u8> {
     use mimi_model::state::Fact;
     let mut k: BTreeSet<u8> = s.know[usize::from(p)]
         .iter()
@@ -313,9 +316,13 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
     // Everything listed in a room state the provider holds is known to it; a follower
     // that has had a member bootstraps its room copy from the hub's *current* GroupInfo
     // and tree (spec/deviations.md, hub/follower 7), so it may know the hub's committed
-    // state ahead of the fanout still in flight to it.
-    if let Some(v) = s.prov[usize::from(p)].view.as_ref() {
+    // state ahead of the fanout still in flight to it. It bootstraps as soon as it
+    // receives a notify for the room, also one it holds back (a lost Welcome).
+    let view = s.prov[usize::from(p)].view.as_ref();
+    if let Some(v) = view {
         k.extend(v.room.participants.iter().map(|(u, _)| *u));
+    }
+    if view.is_some() || held {
         k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
         k.extend(
             s.hub

@@ -735,7 +735,20 @@ impl SimSide {
             EOp::Leave { client } => Self::verdict(w.leave(&c(client), &room)),
             EOp::Kick { actor, client } => Self::verdict(w.kick(&c(actor), &room, &c(client))),
             EOp::Ban { actor, target } => Self::verdict(w.ban(&c(actor), &room, &u(target))),
-            EOp::Unban { actor, target } => Self::verdict(w.unban(&c(actor), &room, &u(target), 2)),
+            // "unban" is a move out of role 1: the driver's `unban` is a role change to
+            // member, which for a user that is not banned is another operation
+            // (`SetRole`); an honest client unbans only a user banned in its view, as
+            // the model's client
+            EOp::Unban { actor, target } => match w.client_state(&c(actor), &room) {
+                Some(p)
+                    if p.participants
+                        .iter()
+                        .any(|(x, r)| *x == u(target) && *r == 1) =>
+                {
+                    Self::verdict(w.unban(&c(actor), &room, &u(target), 2))
+                }
+                _ => Verdict::NotEnabled,
+            },
             EOp::SetRole {
                 actor,
                 target,
@@ -949,7 +962,8 @@ pub fn run(ops: &[EOp], seed: u64, deviations: &[Deviation]) -> Result<Steps, Bo
             ));
         }
         for p in 1..PROVIDERS.len() as u8 {
-            let k = abstraction::model_knows(&ms.m, &ms.s, p);
+            let held = ms.held().get(usize::from(p)).is_some_and(|h| *h > 0);
+            let k = abstraction::model_knows(&ms.m, &ms.s, p, held);
             let v = abstraction::sim_visible(&ms.m, &ss.w, p);
             if !v.is_subset(&k) {
                 return Err(fail(
