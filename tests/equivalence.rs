@@ -365,6 +365,42 @@ fn directed_sequences_agree() {
             Deliver { provider: 2 },
             Send { client: 3 },
         ],
+        // 14: (found by the soak) a removed user rejoins by its preauthorization once
+        // the removal is committed (model variant removed-block = until-commit)
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([
+                Remove {
+                    actor: 0,
+                    target: 2,
+                },
+                Deliver { provider: 2 },
+                ExternalJoin { client: 3 },
+                Deliver { provider: 2 },
+            ])
+            .collect(),
+        // 15: (found by the soak) bob's devices are both kicked, so b.example's copy
+        // falls behind; bob rejoins by external commit and b.example processes it
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Kick {
+                    actor: 0,
+                    client: 1,
+                },
+                Deliver { provider: 1 },
+                Kick {
+                    actor: 0,
+                    client: 3,
+                },
+                ExternalJoin { client: 1 },
+                Deliver { provider: 1 },
+                Send { client: 1 },
+            ])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -404,6 +440,9 @@ fn directed_sequences_agree() {
     assert!(has(12, "send", Verdict::Accepted));
     assert!(has(13, "retry", Verdict::Done));
     assert!(has(13, "send", Verdict::Accepted));
+    assert!(has(14, "external-join", Verdict::Accepted));
+    assert!(has(15, "external-join", Verdict::Accepted));
+    assert!(has(15, "send", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.

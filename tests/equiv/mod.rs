@@ -59,6 +59,8 @@ max_groupinfo = 200
 ordering = "unordered"
 duplicate_notify = true
 lossy_notify = true
+[variants]
+removed-block = "until-commit"
 "#;
 
 /// The model for [`EQUIV_CONFIG`].
