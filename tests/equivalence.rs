@@ -401,6 +401,24 @@ fn directed_sequences_agree() {
                 Send { client: 1 },
             ])
             .collect(),
+        // 16: (found by the soak) a removed user, not yet told, tries to add someone:
+        // the implementation's hub refuses the /keyMaterial relay, the model's the commit
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Remove {
+                actor: 0,
+                target: 1,
+            },
+            Add {
+                actor: 1,
+                target: 2,
+            },
+            Deliver { provider: 1 },
+        ],
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -443,6 +461,7 @@ fn directed_sequences_agree() {
     assert!(has(14, "external-join", Verdict::Accepted));
     assert!(has(15, "external-join", Verdict::Accepted));
     assert!(has(15, "send", Verdict::Accepted));
+    assert!(has(16, "add", Verdict::Rejected("wrongEpoch@2".into())));
 }
 
 /// Case budget of the teeth test per deviation.
