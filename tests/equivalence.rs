@@ -420,6 +420,22 @@ fn directed_sequences_agree() {
             },
             Deliver { provider: 1 },
         ],
+        // 17: (found by the soak) a role change of a banned user is an unban
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Ban {
+                    actor: 0,
+                    target: 1,
+                },
+                SetRole {
+                    actor: 0,
+                    target: 1,
+                    role: 2,
+                },
+            ])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -463,6 +479,7 @@ fn directed_sequences_agree() {
     assert!(has(15, "external-join", Verdict::Accepted));
     assert!(has(15, "send", Verdict::Accepted));
     assert!(has(16, "add", Verdict::Rejected("wrongEpoch@2".into())));
+    assert!(has(17, "set-role", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.

@@ -480,6 +480,18 @@ impl ModelSide {
                 // ParticipantListUpdate; room-policy-03 §8.1.3 canChangeOwnRole)
                 self.take(commit(actor, COp::OwnRole(role)))
             }
+            // a role change of a user banned in the actor's view is an unban (the same
+            // ParticipantListUpdate; room-policy-03 §8.1.3 canUnBan)
+            EOp::SetRole {
+                actor,
+                target,
+                role,
+            } if self.m.view_of(&self.s, actor).is_some_and(|v| {
+                mimi_model::policy::role_of(&v.room, target) == mimi_model::policy::BANNED
+            }) =>
+            {
+                self.take(commit(actor, COp::Unban(target, role)))
+            }
             EOp::SetRole {
                 actor,
                 target,
