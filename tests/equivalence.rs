@@ -436,6 +436,26 @@ fn directed_sequences_agree() {
                 },
             ])
             .collect(),
+        // 18: (found by the soak) a provider does not forget a user it saw in a room
+        // state it held (α: knowledge accumulates)
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([
+                Kick {
+                    actor: 0,
+                    client: 3,
+                },
+                Deliver { provider: 2 },
+                Remove {
+                    actor: 0,
+                    target: 1,
+                },
+                ExternalJoin { client: 3 },
+                Deliver { provider: 2 },
+            ])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -480,6 +500,7 @@ fn directed_sequences_agree() {
     assert!(has(15, "send", Verdict::Accepted));
     assert!(has(16, "add", Verdict::Rejected("wrongEpoch@2".into())));
     assert!(has(17, "set-role", Verdict::Accepted));
+    assert!(has(18, "external-join", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.
