@@ -456,6 +456,18 @@ fn directed_sequences_agree() {
                 Deliver { provider: 2 },
             ])
             .collect(),
+        // 19: (found by the soak) a stale leave of a user the hub blocks is answered
+        // wrongEpoch (the epoch is checked first), not notAllowed
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Deliver { provider: 2 },
+                Leave { client: 3 },
+                ExternalJoin { client: 2 },
+                Leave { client: 3 },
+            ])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -501,6 +513,7 @@ fn directed_sequences_agree() {
     assert!(has(16, "add", Verdict::Rejected("wrongEpoch@2".into())));
     assert!(has(17, "set-role", Verdict::Accepted));
     assert!(has(18, "external-join", Verdict::Accepted));
+    assert!(has(19, "leave", Verdict::Rejected("wrongEpoch@4".into())));
 }
 
 /// Case budget of the teeth test per deviation.

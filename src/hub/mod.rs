@@ -1445,6 +1445,13 @@ fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
     let Some(h) = peek::public_header(message) else {
         return Ok(()); // openmls will refuse it with a precise error
     };
+    if h.epoch != room.epoch() {
+        // protocol-06 §5.3: a handshake of another epoch is answered `wrongEpoch` (with
+        // the current epoch, so the sender can catch up) before it is judged against the
+        // current state (found by the equivalence suite, spec/deviations.md, equivalence
+        // suite 27)
+        return Ok(());
+    }
     let Some(leaf) = h.member_leaf else {
         return Ok(());
     };
