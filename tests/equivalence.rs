@@ -468,6 +468,20 @@ fn directed_sequences_agree() {
                 Leave { client: 3 },
             ])
             .collect(),
+        // 20: (found by the soak) a roles update cannot share a commit with the list
+        // removal the hub's re-issued Removes mandate
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([
+                Leave { client: 3 },
+                ExternalJoin { client: 2 },
+                Roles { actor: 0 },
+                CommitPending { client: 0 },
+                Roles { actor: 0 },
+            ])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -514,6 +528,8 @@ fn directed_sequences_agree() {
     assert!(has(17, "set-role", Verdict::Accepted));
     assert!(has(18, "external-join", Verdict::Accepted));
     assert!(has(19, "leave", Verdict::Rejected("wrongEpoch@4".into())));
+    assert!(has(20, "roles", Verdict::Rejected("notAllowed".into())));
+    assert!(has(20, "roles", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.
