@@ -818,7 +818,7 @@ impl Follower {
                         }
                     }
                     FanoutBody::Application { .. } => {
-                        out.extend(self.deliver_local(room_id, seq, &bytes));
+                        out.extend(self.deliver_application(room_id, seq, &bytes));
                     }
                     FanoutBody::Proposal { more_proposals } => {
                         let mut all = vec![bytes];
@@ -842,6 +842,33 @@ impl Follower {
                 }
             }
         }
+    }
+
+    /// An application message to the local members, except — when this provider hosts
+    /// the room's hub — the clients of users a queued proposal removes or bans:
+    /// protocol-06 §5.3 has the hub block such users from receiving application
+    /// messages once it has seen the removal, and the hub controls delivery only to its
+    /// own provider's clients (other providers get one fanout for all their clients;
+    /// spec/deviations.md, equivalence suite 21).
+    fn deliver_application(&self, room_id: &str, seq: u64, message: &[u8]) -> Vec<FollowerOutput> {
+        let blocked = if domain_of(room_id).as_deref() == Some(self.domain.as_str()) {
+            self.rooms
+                .get(room_id)
+                .and_then(|r| r.copy.as_ref())
+                .map(crate::hub::blocked_users)
+                .unwrap_or_default()
+        } else {
+            BTreeSet::new()
+        };
+        self.deliver_local(room_id, seq, message)
+            .into_iter()
+            .filter(|o| match o {
+                FollowerOutput::Deliver { client, .. } => {
+                    !user_of_client(client.as_bytes()).is_ok_and(|u| blocked.contains(&u))
+                }
+                _ => true,
+            })
+            .collect()
     }
 
     fn deliver_local(&self, room_id: &str, seq: u64, message: &[u8]) -> Vec<FollowerOutput> {

@@ -446,6 +446,11 @@ pub enum Deviation {
     /// The follower processes a duplicate `/notify` again instead of dropping it
     /// (breaks protocol-06 §5.5).
     ForgetDedup,
+    /// The hub answers a stale commit's `wrongEpoch` with the commit's own epoch as
+    /// `currentEpoch` instead of the room's (breaks protocol-06 §5.3: the committer
+    /// cannot tell which epoch to catch up to). openmls does not mask this one: the
+    /// commit is still refused, only the answer is wrong.
+    StaleCurrentEpoch,
 }
 
 /// The hub of one provider.
@@ -676,7 +681,19 @@ impl Hub {
 
     fn update(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
         let mut refs = Vec::new();
-        match self.update_inner(now_ms, room_id, body, &mut refs) {
+        let stale_current = self.deviates(Deviation::StaleCurrentEpoch);
+        match self
+            .update_inner(now_ms, room_id, body, &mut refs)
+            .map_err(|e| match e {
+                // Deviation::StaleCurrentEpoch (tests only): report the message's epoch.
+                HubError::Room(RoomError::WrongEpoch { message, .. }) if stale_current => {
+                    HubError::Room(RoomError::WrongEpoch {
+                        message,
+                        current: message,
+                    })
+                }
+                other => other,
+            }) {
             Ok(mut outputs) => {
                 outputs.insert(
                     0,
@@ -1428,6 +1445,13 @@ fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
     let Some(h) = peek::public_header(message) else {
         return Ok(()); // openmls will refuse it with a precise error
     };
+    if h.epoch != room.epoch() {
+        // protocol-06 §5.3: a handshake of another epoch is answered `wrongEpoch` (with
+        // the current epoch, so the sender can catch up) before it is judged against the
+        // current state (found by the equivalence suite, spec/deviations.md, equivalence
+        // suite 27)
+        return Ok(());
+    }
     let Some(leaf) = h.member_leaf else {
         return Ok(());
     };

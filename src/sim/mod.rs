@@ -1023,6 +1023,105 @@ impl World {
         true
     }
 
+    /// Indexes of the notifies in flight to `provider` in the order a sequencing
+    /// follower processes them: by room and sequence number, then age (a duplicate
+    /// or a re-sent copy ranks right after its original).
+    fn ranked_to(&self, provider: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .network
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.ack && p.to == provider)
+            .map(|(i, _)| i)
+            .collect();
+        v.sort_by(|a, b| {
+            let (x, y) = (&self.network[*a], &self.network[*b]);
+            (&x.room_id, x.seq, *a).cmp(&(&y.room_id, y.seq, *b))
+        });
+        v
+    }
+
+    /// Deliver the notify of rank `rank` (see [`World::drop_ranked_to`]) in flight to
+    /// `provider` — rank 0 is the next in sequence, a higher rank overtakes the ones
+    /// before it (a reordering network) — then every acknowledgement in flight.
+    /// Returns false when fewer than `rank + 1` notifies are in flight to `provider`.
+    pub fn deliver_ranked_to(&mut self, provider: &str, rank: usize) -> bool {
+        let Some(&i) = self.ranked_to(provider).get(rank) else {
+            return false;
+        };
+        let p = self.network.remove(i);
+        self.deliver_packet(p);
+        self.deliver_acks();
+        true
+    }
+
+    /// Lose the notify of rank `rank` in flight to `provider` (notifies ordered by
+    /// room and sequence number, then age). Its hub still holds it unacknowledged and
+    /// re-sends it when its timer fires ([`World::fire_retries`]).
+    pub fn drop_ranked_to(&mut self, provider: &str, rank: usize) -> bool {
+        let Some(&i) = self.ranked_to(provider).get(rank) else {
+            return false;
+        };
+        self.network.remove(i);
+        self.dropped_packets += 1;
+        true
+    }
+
+    /// Append a copy of the notify of rank `rank` in flight to `provider` (a network
+    /// duplicate).
+    pub fn duplicate_ranked_to(&mut self, provider: &str, rank: usize) -> bool {
+        let Some(&i) = self.ranked_to(provider).get(rank) else {
+            return false;
+        };
+        let p = &self.network[i];
+        let copy = Packet {
+            from: p.from.clone(),
+            to: p.to.clone(),
+            room_id: p.room_id.clone(),
+            seq: p.seq,
+            body: p.body.clone(),
+            ack: false,
+        };
+        self.network.push(copy);
+        self.duplicated_packets += 1;
+        true
+    }
+
+    /// The hubs' re-send timers fire once: the clock advances by the retry interval
+    /// and every hub re-sends each unacknowledged notify (protocol-06 §5.5). A
+    /// re-sent copy of a notify that is still in flight is lost by the network, so
+    /// that only lost notifies come back. Returns how many notifies were re-sent.
+    pub fn fire_retries(&mut self) -> usize {
+        self.now_ms += self.config.retry_ms;
+        let now = self.now_ms;
+        let hubs: Vec<String> = self.hubs.keys().cloned().collect();
+        let mut sent = 0;
+        for h in hubs {
+            let out = match self.hubs.get_mut(&h) {
+                Some(hub) => hub.poll_timeout(now),
+                None => Vec::new(),
+            };
+            let out: Vec<HubOutput> =
+                out.into_iter()
+                    .filter(|o| match o {
+                        HubOutput::Notify {
+                            to, room_id, seq, ..
+                        } => !self.network.iter().any(|p| {
+                            !p.ack && p.to == *to && p.room_id == *room_id && p.seq == *seq
+                        }),
+                        _ => true,
+                    })
+                    .collect();
+            sent += out.len();
+            let rest = self.route_hub_outputs(&h, out);
+            for r in rest {
+                self.anomalies
+                    .push(format!("hub {h}: unexpected timer output {r:?}"));
+            }
+        }
+        sent
+    }
+
     /// Deliver until nothing is in flight and every hub has every notify
     /// acknowledged, advancing the clock to trigger re-sends.
     pub fn run_until_quiescent(&mut self) -> Result<(), SimError> {
