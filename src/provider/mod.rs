@@ -64,6 +64,15 @@ pub enum LocalOp {
         /// The allow-list.
         allowed: ConsentList,
     },
+    /// A local user's consent operation (protocol-06 §5.7), a TLS-encoded
+    /// `ConsentEntry`: `request`/`cancel` by a local requester go out as
+    /// `requestConsent` to the target's provider; `grant`/`revoke` by a local target
+    /// change its allow-list at once and go out as `updateConsent` to the requester's
+    /// provider.
+    UserConsent {
+        /// The `ConsentEntry` bytes.
+        entry: Vec<u8>,
+    },
     /// A local client created a room on our hub (§3.1).
     CreateRoom {
         /// The room URI (its provider is us).
@@ -445,7 +454,9 @@ impl MimiCore {
                 }
                 FollowerOutput::ToHub { .. }
                 | FollowerOutput::ToClient { .. }
-                | FollowerOutput::KeyMaterialAnswer { .. } => {}
+                | FollowerOutput::KeyMaterialAnswer { .. }
+                | FollowerOutput::ConsentAccepted
+                | FollowerOutput::SendConsent { .. } => {}
             }
         }
         (acked, refused)
@@ -637,6 +648,50 @@ impl MimiCore {
                 }
                 (self.hub_outputs(outs), summary)
             }
+            Endpoint::RequestConsent | Endpoint::UpdateConsent => {
+                // protocol-06 §5.7: provider to provider, never through a hub.
+                let update = request.endpoint == Endpoint::UpdateConsent;
+                let summary = consent_summary(&request.body);
+                // The path parameter is our domain (§5.7) or, as in the §5.1 directory
+                // example, the user of ours the entry names (spec/deviations.md consent 1).
+                let ours = match decode_exact::<crate::wire::ConsentEntry>(&request.body) {
+                    Ok(e) if update => e.requester_uri,
+                    Ok(e) => e.target_uri,
+                    Err(e) => return (text(400, e.to_string()), summary),
+                };
+                if request.param != self.domain && Some(request.param.as_str()) != ours.uri.as_str()
+                {
+                    return (
+                        text(
+                            400,
+                            format!(
+                                "protocol-06 §5.7: path parameter {} is neither {} nor the entry's user of ours",
+                                request.param, self.domain
+                            ),
+                        ),
+                        summary,
+                    );
+                }
+                let body = request.body.clone();
+                let from = from.to_owned();
+                let input = if update {
+                    FollowerInput::UpdateConsent { from, body }
+                } else {
+                    FollowerInput::RequestConsent { from, body }
+                };
+                let outs = self.follower.handle(now_ms, input);
+                for o in outs {
+                    match o {
+                        FollowerOutput::ConsentAccepted => return (text(201, ""), summary),
+                        FollowerOutput::Refused(e) => {
+                            let status = if e.is_forbidden() { 403 } else { 400 };
+                            return (text(status, e.to_string()), summary);
+                        }
+                        _ => {}
+                    }
+                }
+                (text(500, "the follower gave no answer"), summary)
+            }
             other => (
                 text(
                     501,
@@ -671,6 +726,36 @@ impl MimiCore {
                     .handle(now_ms, FollowerInput::SetConsent { user, allowed });
                 let _ = self.follower_outputs(now_ms, outs);
                 text(200, "")
+            }
+            LocalOp::UserConsent { entry } => {
+                let outs = self
+                    .follower
+                    .handle(now_ms, FollowerInput::UserConsent { body: entry });
+                let mut out = text(200, "");
+                for o in outs {
+                    match o {
+                        FollowerOutput::SendConsent { to, update, body } => {
+                            out.outgoing.push(Outgoing {
+                                request: Request {
+                                    endpoint: if update {
+                                        Endpoint::UpdateConsent
+                                    } else {
+                                        Endpoint::RequestConsent
+                                    },
+                                    param: to.clone(),
+                                    body,
+                                    seq: None,
+                                },
+                                to_domain: to,
+                            })
+                        }
+                        FollowerOutput::Refused(e) => {
+                            return text(if e.is_forbidden() { 403 } else { 400 }, e.to_string())
+                        }
+                        _ => {}
+                    }
+                }
+                out
             }
             LocalOp::CreateRoom {
                 room_id,
@@ -886,6 +971,22 @@ fn request_summary(r: &Request) -> String {
             Err(_) => "undecodable KeyMaterialRequest".into(),
         },
         _ => String::new(),
+    }
+}
+
+fn consent_summary(body: &[u8]) -> String {
+    match decode_exact::<crate::wire::ConsentEntry>(body) {
+        Ok(e) => format!(
+            "ConsentEntry {} {} -> {}{}",
+            e.operation.code().wire_name(),
+            e.requester_uri.uri.as_str().unwrap_or_default(),
+            e.target_uri.uri.as_str().unwrap_or_default(),
+            e.room_id
+                .as_ref()
+                .map(|r| format!(" in {}", r.uri.as_str().unwrap_or_default()))
+                .unwrap_or_default()
+        ),
+        Err(_) => "undecodable ConsentEntry".into(),
     }
 }
 

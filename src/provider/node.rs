@@ -268,6 +268,16 @@ impl Node {
         })
     }
 
+    /// A local user's consent operation (protocol-06 §5.7, a `ConsentEntry`): a
+    /// request/cancel is queued as `requestConsent` to the target's provider, a
+    /// grant/revoke changes the local target's allow-list and is queued as
+    /// `updateConsent` to the requester's provider.
+    pub fn user_consent(&self, entry: &crate::wire::ConsentEntry) -> Result<(), NodeError> {
+        self.local(&LocalOp::UserConsent {
+            entry: encode(entry).map_err(werr)?,
+        })
+    }
+
     /// `client` creates room `name` on our hub with `role` under `roles` (§3.1).
     pub fn create_room(
         &mut self,

@@ -835,7 +835,9 @@ impl World {
                 FollowerOutput::Refused(e) => self.anomalies.push(format!("{provider}: {e}")),
                 FollowerOutput::ToHub { .. }
                 | FollowerOutput::ToClient { .. }
-                | FollowerOutput::KeyMaterialAnswer { .. } => {}
+                | FollowerOutput::KeyMaterialAnswer { .. }
+                | FollowerOutput::ConsentAccepted
+                | FollowerOutput::SendConsent { .. } => {}
             }
         }
     }
