@@ -11,8 +11,9 @@
 //!   the same one twice, never an expired one, and only one whose ciphersuite is
 //!   acceptable and whose leaf capabilities meet the request's required
 //!   capabilities. The user status codes of §5.2: `userUnknown`, `userDeleted`,
-//!   `noConsent` / `noConsentForThisRoom` (consent is modeled as an allow-list
-//!   per target user, [`FollowerInput::SetConsent`]), `success`,
+//!   `noConsent` / `noConsentForThisRoom` (consent is an allow-list per target
+//!   user, set whole by [`FollowerInput::SetConsent`] or changed by the user's
+//!   grant/revoke, [`FollowerInput::UserConsent`]), `success`,
 //!   `partialSuccess`, `noCompatibleMaterial`; per client `success`,
 //!   `keyMaterialExhausted`, `nothingCompatible`.
 //! * **`/notify`** ([`FollowerInput::Notify`]): always acknowledged; the
@@ -25,6 +26,12 @@
 //!   from the hub ([`FollowerOutput::FetchRoomState`]) and fed every fanned-out
 //!   handshake, which it validates again; a handshake the hub accepted but the
 //!   copy refuses is reported ([`FollowerOutput::Inconsistent`]).
+//!
+//! * **Consent** (protocol-06 §5.7, provider to provider): a local user's
+//!   request/cancel goes out as `requestConsent` ([`FollowerOutput::SendConsent`]), its
+//!   grant/revoke changes its allow-list and goes out as `updateConsent`; incoming
+//!   `requestConsent` ([`FollowerInput::RequestConsent`]) is kept as a pending request,
+//!   incoming `updateConsent` ([`FollowerInput::UpdateConsent`]) as a received grant.
 //!
 //! A refused request leaves the follower byte-for-byte unchanged ([`Follower::snapshot`]).
 
