@@ -34,7 +34,6 @@ use crate::http::{
 };
 use crate::hub::peek::{mls_body, wire_format};
 use crate::hub::{GroupInfoAnswer, Hub, HubIdentity, HubInput, HubOutput, JoinInfo};
-use crate::room::mimi::{decode_participants, PARTICIPANT_LIST, ROOM_METADATA};
 use crate::room::PublicRoom;
 use crate::sim::ProjectedState;
 use crate::uri::MimiUri;
@@ -263,24 +262,7 @@ fn domain_of(uri: &str) -> Option<String> {
 
 /// The projection of a public room view used for state comparison.
 pub fn project(r: &PublicRoom) -> ProjectedState {
-    let d = r.dictionary();
-    ProjectedState {
-        participants: decode_participants(d.get(&PARTICIPANT_LIST).map(Vec::as_slice))
-            .unwrap_or_default(),
-        members: r
-            .members()
-            .values()
-            .map(|i| String::from_utf8_lossy(i).into_owned())
-            .collect(),
-        epoch: r.epoch(),
-        pending_proposals: r
-            .queued_proposals()
-            .unwrap_or_default()
-            .iter()
-            .map(|q| hex::encode(&q.reference))
-            .collect(),
-        metadata: d.get(&ROOM_METADATA).map(hex::encode),
-    }
+    crate::client::driver::project_room(r)
 }
 
 impl MimiCore {
