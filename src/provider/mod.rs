@@ -500,7 +500,15 @@ impl MimiCore {
                 HubOutput::ForwardKeyMaterial { .. } => {
                     out = text(500, "unexpected relay in this context")
                 }
-                HubOutput::Refused(e) => out = text(400, e.to_string()),
+                // protocol-06 §5.9: accepted, no body.
+                HubOutput::AbuseReportAccepted { .. } => out = text(201, ""),
+                HubOutput::Refused(e) => {
+                    let status = match e {
+                        crate::hub::HubError::AbuseReporter { .. } => 403,
+                        _ => 400,
+                    };
+                    out = text(status, e.to_string())
+                }
             }
         }
         out.outgoing = outgoing;
@@ -538,7 +546,10 @@ impl MimiCore {
                 };
                 (out, summary)
             }
-            Endpoint::Update | Endpoint::SubmitMessage | Endpoint::GroupInfo => {
+            Endpoint::Update
+            | Endpoint::SubmitMessage
+            | Endpoint::GroupInfo
+            | Endpoint::ReportAbuse => {
                 let summary = request_summary(request);
                 if self.hub.room(&room).is_none() {
                     return (
@@ -552,6 +563,11 @@ impl MimiCore {
                         body: request.body.clone(),
                     },
                     Endpoint::SubmitMessage => HubInput::SubmitMessage {
+                        room_id: room,
+                        body: request.body.clone(),
+                    },
+                    // protocol-06 §5.9: to the room's hub only.
+                    Endpoint::ReportAbuse => HubInput::ReportAbuse {
                         room_id: room,
                         body: request.body.clone(),
                     },
@@ -945,6 +961,14 @@ fn request_summary(r: &Request) -> String {
             Err(_) => "undecodable SubmitMessageRequest".into(),
         },
         Endpoint::GroupInfo => "GroupInfoRequest (external join)".into(),
+        Endpoint::ReportAbuse => match decode_exact::<crate::wire::AbuseReport>(&r.body) {
+            Ok(a) => format!(
+                "AbuseReport about {} ({} message(s))",
+                String::from_utf8_lossy(a.alleged_abuser_uri.uri.0.as_slice()),
+                a.messages.len()
+            ),
+            Err(_) => "undecodable AbuseReport".into(),
+        },
         Endpoint::KeyMaterial => match decode_exact::<KeyMaterialRequest>(&r.body) {
             Ok(k) => format!(
                 "KeyMaterialRequest for {}",
@@ -1081,7 +1105,14 @@ mod tests {
         assert_eq!(c.hub().rooms().count(), 0);
         assert!(c.mail("mimi://a.example/d/alice/1").is_empty());
         // Endpoints this provider does not implement.
-        let o = c.handle(1, "b.example", &req(Endpoint::ReportAbuse, "x", b"", None));
+        let o = c.handle(
+            1,
+            "b.example",
+            &req(Endpoint::IdentifierQuery, "x", b"", None),
+        );
         assert_eq!(o.status, 501);
+        // An abuse report for a room we do not host.
+        let o = c.handle(1, "b.example", &req(Endpoint::ReportAbuse, "x", b"", None));
+        assert_eq!(o.status, 404);
     }
 }

@@ -642,7 +642,8 @@ impl World {
                         | HubInput::SubmitMessage { body, .. }
                         | HubInput::KeyMaterial { body }
                         | HubInput::KeyMaterialAnswer { body, .. }
-                        | HubInput::GroupInfo { body, .. } => self.log_rx(&hub, body),
+                        | HubInput::GroupInfo { body, .. }
+                        | HubInput::ReportAbuse { body, .. } => self.log_rx(&hub, body),
                         HubInput::CreateRoom {
                             group_info,
                             ratchet_tree,
