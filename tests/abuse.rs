@@ -187,3 +187,56 @@ fn refused_reports_leave_the_hub_unchanged() {
         assert!(core.hub().abuse_reports(ROOM).is_empty());
     }
 }
+
+/// Over the real HTTPS shell: b.example's provider reports to the hub of a room a.example
+/// hosts; the answer is 201 with an empty body; a report naming a reporter of another
+/// provider is 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abuse_report_over_https() {
+    use mimi_ref::http::delivery::RetryPolicy;
+    use mimi_ref::provider::node::Federation;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("mimi-ref-abuse-{}-{nanos}", std::process::id()));
+    let mut f = Federation::start(
+        &["a.example", "b.example"],
+        &dir.join("certs"),
+        None,
+        RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
+    let alice = f
+        .node("a.example")
+        .unwrap()
+        .add_client("alice", "1", 1)
+        .unwrap();
+    let room = f
+        .node("a.example")
+        .unwrap()
+        .create_room(&alice, "abuse", &cooperative(), admin_roles::SUPER_ADMIN)
+        .unwrap();
+    let req = |r: &AbuseReport| Request {
+        endpoint: Endpoint::ReportAbuse,
+        param: room.clone(),
+        body: encode(r).unwrap(),
+        seq: None,
+    };
+    let b = f.nodes["b.example"].provider().client();
+    let ok = report("mimi://b.example/u/bob", "mimi://a.example/u/alice", 1);
+    let a = b.send("a.example", &req(&ok)).await.unwrap();
+    assert_eq!(a.status, 201);
+    assert!(a.body.is_empty());
+    let foreign = report("mimi://a.example/u/ann", "mimi://a.example/u/alice", 1);
+    let a = b.send("a.example", &req(&foreign)).await.unwrap();
+    assert_eq!(a.status, 403);
+    let kept = f.nodes["a.example"]
+        .provider()
+        .with_core(|c| c.hub().abuse_reports(&room).to_vec());
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].from, "b.example");
+    f.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
