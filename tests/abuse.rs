@@ -3,6 +3,8 @@
 //! ones (room not hosted, undecodable, reporter of another provider, URIs that are not
 //! user URIs) leave the hub's room byte-for-byte unchanged.
 
+mod http_support;
+
 use std::sync::Arc;
 
 use mimi_ref::client::Client;
@@ -195,11 +197,7 @@ fn refused_reports_leave_the_hub_unchanged() {
 async fn an_abuse_report_over_https() {
     use mimi_ref::http::delivery::RetryPolicy;
     use mimi_ref::provider::node::Federation;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("mimi-ref-abuse-{}-{nanos}", std::process::id()));
+    let dir = http_support::temp_dir("abuse");
     let mut f = Federation::start(
         &["a.example", "b.example"],
         &dir.join("certs"),

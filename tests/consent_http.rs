@@ -2,6 +2,8 @@
 //! `updateConsent`, mutual TLS on loopback) and its effect on a `/keyMaterial` fetch
 //! relayed through the hub (§5.2): refused, requested, granted, fetched, revoked, refused.
 
+mod http_support;
+
 use std::time::{Duration, Instant};
 
 use mimi_ref::http::delivery::RetryPolicy;
@@ -59,13 +61,18 @@ fn km_answers(f: &Federation, code: &str) -> usize {
         .count()
 }
 
+/// alice@a's relayed `/keyMaterial` fetch of `target`'s KeyPackages (§5.2).
+async fn fetch(f: &mut Federation, alice: &str, room: &str, target: &str) -> Vec<Vec<u8>> {
+    f.node("a.example")
+        .unwrap()
+        .fetch_key_packages(alice, room, target)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_round_trip_over_https() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("mimi-ref-consent-{}-{nanos}", std::process::id()));
+    let dir = http_support::temp_dir("consent");
     let retry = RetryPolicy {
         initial: Duration::from_millis(10),
         max: Duration::from_millis(200),
@@ -93,12 +100,7 @@ async fn consent_round_trip_over_https() {
     f.settle(BOUND).await.unwrap();
 
     // No consent: the relayed fetch gets noConsent from Bob's provider (§5.2).
-    let kps = f
-        .node("a.example")
-        .unwrap()
-        .fetch_key_packages(&alice, &room, &bob_u)
-        .await
-        .unwrap();
+    let kps = fetch(&mut f, &alice, &room, &bob_u).await;
     assert!(kps.is_empty());
     assert_eq!(km_answers(&f, "noConsent"), 1);
 
@@ -125,12 +127,7 @@ async fn consent_round_trip_over_https() {
         .unwrap();
     until(&f, "the grant reaches a", |f| received(f) == 1).await;
     assert_eq!(statuses(&f, Endpoint::UpdateConsent), vec![201]);
-    let kps = f
-        .node("a.example")
-        .unwrap()
-        .fetch_key_packages(&alice, &room, &bob_u)
-        .await
-        .unwrap();
+    let kps = fetch(&mut f, &alice, &room, &bob_u).await;
     assert_eq!(kps.len(), 1);
 
     // Bob revokes: refused again.
@@ -140,12 +137,7 @@ async fn consent_round_trip_over_https() {
         .unwrap();
     until(&f, "the revoke reaches a", |f| received(f) == 0).await;
     assert_eq!(statuses(&f, Endpoint::UpdateConsent), vec![201, 201]);
-    let kps = f
-        .node("a.example")
-        .unwrap()
-        .fetch_key_packages(&alice, &room, &bob_u)
-        .await
-        .unwrap();
+    let kps = fetch(&mut f, &alice, &room, &bob_u).await;
     assert!(kps.is_empty());
     assert_eq!(km_answers(&f, "noConsent"), 2);
     f.shutdown().await;
