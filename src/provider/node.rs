@@ -162,7 +162,7 @@ impl Node {
         &self.provider
     }
 
-    /// Stops the provider; the clients are kept for [`Node::restart`].
+    /// Stops the provider; the clients are kept for [`Federation::restart`].
     pub async fn shutdown(self) -> BTreeMap<String, LocalClient> {
         self.provider.shutdown().await;
         self.clients
