@@ -41,6 +41,7 @@
 //!
 //! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
 
+pub mod abuse;
 pub mod auth;
 pub mod peek;
 
@@ -140,6 +141,14 @@ pub enum HubInput {
         room_id: String,
         /// The user URI.
         user: String,
+    },
+    /// `POST /reportAbuse/{roomId}`: an `AbuseReport` (protocol-06 §5.9), kept by the
+    /// hub ([`Hub::abuse_reports`]).
+    ReportAbuse {
+        /// The room URI.
+        room_id: String,
+        /// The `AbuseReport` bytes.
+        body: Vec<u8>,
     },
     /// A follower acknowledged a `/notify` (HTTP 201).
     NotifyAck {
@@ -263,6 +272,11 @@ pub enum HubOutput {
         /// Their ProposalRefs.
         references: Vec<Vec<u8>>,
     },
+    /// An abuse report was accepted and stored (protocol-06 §5.9: HTTP 201, no body).
+    AbuseReportAccepted {
+        /// The room URI.
+        room_id: String,
+    },
     /// A request the hub could not answer in protocol terms (HTTP 4xx).
     Refused(HubError),
 }
@@ -321,6 +335,25 @@ pub enum HubError {
     /// Internal error (encoding our own output).
     #[error("hub.internal: {0}")]
     Internal(String),
+    /// An abuse report names a reporting user of another provider than its sender
+    /// (protocol-06 §5.9; spec/deviations.md "report abuse").
+    #[error(
+        "hub.abuse-reporter: reportingUser {user} is not a user of the sending provider {from}"
+    )]
+    AbuseReporter {
+        /// The `reportingUser` URI.
+        user: String,
+        /// The authenticated sending provider.
+        from: String,
+    },
+    /// A URI of an abuse report is not a user URI.
+    #[error("hub.abuse-not-a-user: {field} {uri:?} is not a user URI")]
+    AbuseNotAUser {
+        /// `reportingUser` or `allegedAbuserUri`.
+        field: &'static str,
+        /// The URI as received (lossy UTF-8).
+        uri: String,
+    },
 }
 
 /// The one place where hub refusals become `/update` response codes
@@ -403,6 +436,8 @@ struct HubRoom {
     outbox: BTreeMap<(String, u64), Outgoing>,
     /// Hub acceptance time of each queued proposal (§5.6 `hub_accepted_time`).
     accepted_at: BTreeMap<Vec<u8>, u64>,
+    /// Abuse reports received for the room (§5.9).
+    abuse_reports: Vec<abuse::AbuseRecord>,
 }
 
 /// Everything observable about a hub room, for before/after comparison.
@@ -418,6 +453,8 @@ pub struct HubRoomSnapshot {
     pub outbox: BTreeMap<String, String>,
     /// Acceptance time per queued ProposalRef (hex).
     pub accepted_at: BTreeMap<String, u64>,
+    /// Abuse reports received (§5.9).
+    pub abuse_reports: Vec<abuse::AbuseRecord>,
 }
 
 struct PendingRelay {
@@ -560,6 +597,7 @@ impl Hub {
                 .iter()
                 .map(|(k, v)| (hex::encode(k), *v))
                 .collect(),
+            abuse_reports: r.abuse_reports.clone(),
         };
         serde_json::to_vec(&snap).ok()
     }
@@ -598,6 +636,12 @@ impl Hub {
             HubInput::RemoveUser { room_id, user } => {
                 match self.remove_user(now_ms, from, &room_id, &user) {
                     Ok(out) => out,
+                    Err(e) => vec![HubOutput::Refused(e)],
+                }
+            }
+            HubInput::ReportAbuse { room_id, body } => {
+                match self.report_abuse(now_ms, from, &room_id, &body) {
+                    Ok(()) => vec![HubOutput::AbuseReportAccepted { room_id }],
                     Err(e) => vec![HubOutput::Refused(e)],
                 }
             }
@@ -674,6 +718,7 @@ impl Hub {
                 next_seq: BTreeMap::new(),
                 outbox: BTreeMap::new(),
                 accepted_at: BTreeMap::new(),
+                abuse_reports: Vec::new(),
             },
         );
         Ok(())
