@@ -700,16 +700,7 @@ impl PublicRoom {
         let summary = self.summarize(&staged, sender, credential)?;
         self.logic.check_commit(&summary)?;
         let vgi = match group_info {
-            Some(gi_bytes) => {
-                let vgi = decode_group_info(gi_bytes)?;
-                if vgi.epoch() != staged.epoch() {
-                    return Err(RoomError::GroupInfoMismatch { field: "epoch" });
-                }
-                if vgi.group_id() != self.group.group_id() {
-                    return Err(RoomError::GroupInfoMismatch { field: "group_id" });
-                }
-                Some(vgi)
-            }
+            Some(gi_bytes) => Some(self.decode_group_info_for(gi_bytes, staged.epoch())?),
             None if self.group_info_optional => None,
             None => return Err(RoomError::MissingGroupInfo),
         };
@@ -752,6 +743,33 @@ impl PublicRoom {
             removed: summary.removed,
             dropped_proposals,
         }))
+    }
+
+    /// Decode a committer's GroupInfo and check that it is for `epoch` of this group
+    /// (the checks that need no merged state; protocol-06 §5.3).
+    fn decode_group_info_for(
+        &self,
+        group_info: &[u8],
+        epoch: openmls::prelude::GroupEpoch,
+    ) -> Result<openmls::messages::group_info::VerifiableGroupInfo, RoomError> {
+        let vgi = decode_group_info(group_info)?;
+        if vgi.epoch() != epoch {
+            return Err(RoomError::GroupInfoMismatch { field: "epoch" });
+        }
+        if vgi.group_id() != self.group.group_id() {
+            return Err(RoomError::GroupInfoMismatch { field: "group_id" });
+        }
+        Ok(vgi)
+    }
+
+    /// Run the GroupInfo check a commit's GroupInfo goes through (decode, epoch, group,
+    /// then [`check_group_info`](Self::check_group_info)'s signer, signature, tree
+    /// hash, version, GroupContext and confirmation tag) against the room's *current*
+    /// state, without changing it: `Ok` for the GroupInfo of the epoch the room is in.
+    /// For measuring and testing that check on its own (protocol-06 §5.3).
+    pub fn verify_group_info(&self, group_info: &[u8]) -> Result<(), RoomError> {
+        let vgi = self.decode_group_info_for(group_info, self.group.group_context().epoch())?;
+        self.check_group_info(vgi)
     }
 
     /// Check the committer's GroupInfo against the hub's merged state without
