@@ -194,7 +194,10 @@ impl MimiRoom {
             }
             CommitKind::SelfUpdate => {}
             CommitKind::AppDataUpdate => {
-                request.app_data = vec![(PARTICIPANT_LIST, participant_update(&[(1, ADMIN)], &[], &[]))];
+                request.app_data = vec![(
+                    PARTICIPANT_LIST,
+                    participant_update(&[(1, ADMIN)], &[], &[]),
+                )];
             }
         }
         let gid = self.room_id.clone();

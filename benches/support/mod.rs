@@ -26,8 +26,8 @@ use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider;
 use tls_codec::Deserialize as _;
 
-use mimi_ref::room::profile::{decode_group_info, decode_ratchet_tree};
 use mimi_ref::client::{Client, CommitRequest};
+use mimi_ref::room::profile::{decode_group_info, decode_ratchet_tree};
 use mimi_ref::room::{AppDataOp, ComponentId, ComponentLogic, Dictionary, ReplaceLogic};
 use mimi_ref::uri::MimiUri;
 
@@ -225,7 +225,10 @@ impl RoomFixture {
 
 /// The raw-openmls baseline's fresh state: a bare `PublicGroup` built from a GroupInfo
 /// (`MLSMessage`) and a TLS-encoded ratchet tree.
-pub fn fresh_public_group(group_info: &[u8], ratchet_tree: &[u8]) -> (PublicGroup, OpenMlsRustCrypto) {
+pub fn fresh_public_group(
+    group_info: &[u8],
+    ratchet_tree: &[u8],
+) -> (PublicGroup, OpenMlsRustCrypto) {
     let provider = OpenMlsRustCrypto::default();
     let vgi = decode_group_info(group_info).expect("group info");
     let tree = decode_ratchet_tree(ratchet_tree).expect("tree");

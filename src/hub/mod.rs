@@ -637,6 +637,8 @@ impl Hub {
             .get_mut(room_id)
             .ok_or_else(|| HubError::NoSuchRoom(room_id.to_owned()))?;
         let first = req.bundle.proposal_or_commit.as_bytes().to_vec();
+        // The decoded message, for the fanout (already validated: no second parse).
+        let first_message = req.bundle.proposal_or_commit.clone();
         match req.bundle.body {
             HandshakeBundleBody::Proposal { more_proposals } => {
                 let mut all = vec![first.clone()];
@@ -674,7 +676,7 @@ impl Hub {
                 }
                 let fanout = FanoutMessage {
                     timestamp: now_ms,
-                    message: MlsMessage::from_bytes(&first)?,
+                    message: first_message.clone(),
                     body: FanoutBody::Proposal { more_proposals },
                 };
                 let targets = providers_of(hr.room.members().values());
@@ -683,7 +685,7 @@ impl Hub {
             HandshakeBundleBody::Commit {
                 welcome,
                 group_info_option,
-                ratchet_tree_option: _,
+                ratchet_tree_option,
             } => {
                 let gi = match group_info_option {
                     GroupInfoOption::Full { group_info } => {
@@ -753,7 +755,7 @@ impl Hub {
                 }
                 let fanout = FanoutMessage {
                     timestamp: now_ms,
-                    message: MlsMessage::from_bytes(&first)?,
+                    message: first_message.clone(),
                     body: FanoutBody::Commit {
                         external_proposals: Vec::new(),
                     },
@@ -770,13 +772,22 @@ impl Hub {
                         }
                     }
                     let tree = hr.room.ratchet_tree()?;
+                    // Performance: the committer's tree (validated when the request was
+                    // decoded) is normally byte-identical to the hub's; reuse it rather
+                    // than parsing the hub's export again. The bytes sent are the hub's.
+                    let ratchet_tree = match &ratchet_tree_option {
+                        RatchetTreeOption::Full { ratchet_tree }
+                            if ratchet_tree.as_bytes() == tree.as_slice() =>
+                        {
+                            ratchet_tree.clone()
+                        }
+                        _ => MlsRatchetTree::from_bytes(&tree)?,
+                    };
                     let fanout = FanoutMessage {
                         timestamp: now_ms,
                         message: MlsMessage::from_bytes(&w)?,
                         body: FanoutBody::Welcome {
-                            ratchet_tree_option: RatchetTreeOption::Full {
-                                ratchet_tree: MlsRatchetTree::from_bytes(&tree)?,
-                            },
+                            ratchet_tree_option: RatchetTreeOption::Full { ratchet_tree },
                         },
                     };
                     out.extend(hr.fan_out(room_id, now_ms, &fanout, dests)?);
@@ -1122,6 +1133,17 @@ fn providers_of<'a>(identities: impl Iterator<Item = &'a Vec<u8>>) -> BTreeSet<S
 /// Users that a queued proposal removes from the participant list or bans
 /// (protocol-06 §5.3: the hub blocks them once it has seen the removal).
 pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
+    let queued = room.queued_proposals().unwrap_or_default();
+    // Performance: nothing queued updates the participant list (the usual case), so
+    // nobody is blocked; skip decoding the room's policy state.
+    if !queued.iter().any(|q| {
+        matches!(
+            q.kind,
+            ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(_))
+        )
+    }) {
+        return BTreeSet::new();
+    }
     let dict = room.dictionary();
     let Ok(list) = decode_participants(dict.get(&PARTICIPANT_LIST).map(Vec::as_slice)) else {
         return BTreeSet::new();
@@ -1130,7 +1152,7 @@ pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
         .map(|s| s.has_banned_role())
         .unwrap_or(false);
     let mut out = BTreeSet::new();
-    for q in room.queued_proposals().unwrap_or_default() {
+    for q in queued {
         if let ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(b)) = &q.kind {
             if let Ok(u) = decode_exact::<ParticipantListUpdate>(b) {
                 let at = |i: u32| {
@@ -1163,7 +1185,7 @@ fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
     let Some(leaf) = h.member_leaf else {
         return Ok(());
     };
-    let Some(identity) = room.members().get(&leaf).cloned() else {
+    let Some(identity) = room.member(leaf) else {
         return Ok(());
     };
     let Ok(user) = user_of_client(&identity) else {

@@ -246,10 +246,11 @@ pub fn policy_state(
         state.participants.insert(user, role);
     }
     for identity in members.values() {
-        let actor = actor_of(identity)?;
-        if let Some(client) = actor.client {
-            state.clients.entry(actor.user).or_default().insert(client);
-        }
+        // The user and client of `actor_of` (its credential claims are not needed here;
+        // a user URI built by `user_of_client` always parses again).
+        let user = user_of_client(identity)?;
+        let client = String::from_utf8_lossy(identity).into_owned();
+        state.clients.entry(user).or_default().insert(client);
     }
     if let Some(b) = dictionary.get(&ROLES_LIST) {
         state.roles = decode_tls(ROLES_LIST, "roles-list", b)?;
