@@ -29,7 +29,7 @@ use criterion::{
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 /// Cases per measured iteration.
-const CASES: u32 = 4;
+const CASES: u32 = 16;
 /// Operations per generated sequence (the suite's default `EQUIV_MAX_OPS`).
 const MAX_OPS: usize = 25;
 /// The runner's seed (fixed: every iteration runs the same cases).
@@ -101,9 +101,9 @@ fn bench_equivalence(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(15))
+        .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(u64::from(CASES)));
-    let input = format!("{CASES} cases x {MAX_OPS} ops");
+    let input = format!("{CASES}-cases-{MAX_OPS}-ops");
     group.bench_function(BenchmarkId::new("equivalence-suite", &input), |b| {
         b.iter(|| run_cases(black_box(SEED), CASES, MAX_OPS))
     });

@@ -10,10 +10,14 @@
 //! to the hub (which clears its outbox). Followers count the hub's own provider: at 1,
 //! the room's only provider is the hub's.
 //!
-//! Baseline, same group, same bytes: `SubmitMessageRequest` decode + re-encode with the
-//! wire structs (`tls_codec`; the PrivateMessage inside is parsed by openmls on decode).
-//! Both count one message per iteration (`Throughput::Elements(1)`), so the ratio is of
-//! messages per second. Target (issue 8): ≥ 0.5 of the baseline.
+//! Baselines, same group, same bytes, wire structs only (`tls_codec`; the PrivateMessage
+//! inside is parsed by openmls on decode):
+//! * `baseline-codec` (issue 8's): `SubmitMessageRequest` decode + re-encode;
+//! * `baseline-codec-per-hop`: the same, plus for each follower one `FanoutMessages`
+//!   encode + decode — the wire work of the fanout alone, without hub or follower logic.
+//!
+//! All count one message per iteration (`Throughput::Elements(1)`), so the ratio is of
+//! messages per second. Target (issue 8): ≥ 0.5 of `baseline-codec`.
 //!
 //! Set-up (outside the timed loop): a real MLS group (alice on the hub's provider, one
 //! client on each other provider), the hub hosting it, the followers' room copies
@@ -31,7 +35,9 @@ use mimi_ref::hub::{Hub, HubInput, HubOutput};
 use mimi_ref::sim::user_uri;
 use mimi_ref::wire::common::{decode_exact, encode, IdentifierUri};
 use mimi_ref::wire::mls::MlsMessage;
-use mimi_ref::wire::{Protocol, SubmitMessageRequest, SubmitStatus};
+use mimi_ref::wire::{
+    FanoutBody, FanoutMessage, FanoutMessages, Protocol, SubmitMessageRequest, SubmitStatus,
+};
 use support::mimi::{MimiRoom, HUB, NOW_MS};
 
 /// Follower providers per room (issue 8).
@@ -194,6 +200,24 @@ fn codec_roundtrip(body: &[u8]) -> Vec<u8> {
     encode(&req).expect("encode")
 }
 
+/// Baseline: decode + re-encode the request, then encode and decode one `FanoutMessages`
+/// per follower. Returns the fanout bytes handled.
+fn codec_per_hop(body: &[u8], followers: usize) -> usize {
+    let req: SubmitMessageRequest = decode_exact(body).expect("decode");
+    let mut bytes = encode(&req).expect("encode").len();
+    let fanout = FanoutMessages(vec![FanoutMessage {
+        timestamp: NOW_MS,
+        message: req.app_message,
+        body: FanoutBody::Application { frank: None },
+    }]);
+    for _ in 0..followers {
+        let wire = encode(&fanout).expect("encode fanout");
+        let back: FanoutMessages = decode_exact(&wire).expect("decode fanout");
+        bytes += wire.len() + back.0.len();
+    }
+    bytes
+}
+
 fn bench_fanout(c: &mut Criterion) {
     let mut group = c.benchmark_group("fanout-submit");
     group.throughput(Throughput::Elements(1));
@@ -219,6 +243,9 @@ fn bench_fanout(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("baseline-codec", n), |b| {
             b.iter(|| codec_roundtrip(black_box(&body)))
+        });
+        group.bench_function(BenchmarkId::new("baseline-codec-per-hop", n), |b| {
+            b.iter(|| codec_per_hop(black_box(&body), n))
         });
     }
     group.finish();

@@ -5,8 +5,10 @@
 //! machine's core count). Criterion's throughput is set to each run's unique state count,
 //! so its "elements/s" is unique states per second.
 //!
-//! `default` is not measured: single-threaded it does not finish in 60 s (a 300 s run reached
-//! 7.8 million unique states at depth 12 and 13.7 GB), the brief's cut-off.
+//! `default` does not finish single-threaded in minutes (a 300 s run reached 7.8 million
+//! unique states at depth 12 and 13.7 GB), so `model-default` measures the rate of its
+//! breadth-first exploration up to a fixed number of unique states ([`DEFAULT_STATES`]):
+//! the same checker, the same kind of figure, on the larger configuration's state shape.
 //!
 //! Also (not a criterion measurement): how unique states grow with users, clients and
 //! operation bounds, each a one-dimension variation of `small` explored exhaustively with a
@@ -30,6 +32,10 @@ use two_phase::TwoPhase;
 /// Resource managers of the baseline runs: one of comparable size to `small`, one larger.
 const TWO_PHASE_RMS: [usize; 2] = [5, 7];
 
+/// Unique states at which the `default` exploration stops (stateright stops at the first
+/// batch boundary past it; single-threaded, the count reached is the same every run).
+const DEFAULT_STATES: usize = 150_000;
+
 fn small() -> Config {
     Config::load("small").expect("embedded config `small`")
 }
@@ -43,6 +49,21 @@ fn explore_mimi(cfg: &Config) -> usize {
     model
         .checker()
         .threads(1)
+        .spawn_bfs()
+        .join()
+        .unique_state_count()
+}
+
+/// Explore `cfg` breadth-first until about `target` unique states; returns the count.
+fn explore_mimi_until(cfg: &Config, target: usize) -> usize {
+    let model = MimiModel {
+        cfg: cfg.clone(),
+        selected: Vec::new(),
+    };
+    model
+        .checker()
+        .threads(1)
+        .target_state_count(target)
         .spawn_bfs()
         .join()
         .unique_state_count()
@@ -82,6 +103,37 @@ fn bench_model(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(mimi_states as u64));
     group.bench_function("mimi-model", |b| b.iter(|| explore_mimi(black_box(&cfg))));
+    for rms in TWO_PHASE_RMS {
+        let states = explore_two_phase(rms);
+        group.throughput(Throughput::Elements(states as u64));
+        group.bench_function(format!("baseline-2pc-rm{rms}"), |b| {
+            b.iter(|| explore_two_phase(black_box(rms)))
+        });
+    }
+    group.finish();
+
+    // `default`, cut off at DEFAULT_STATES unique states.
+    let default = Config::load("default").expect("embedded config `default`");
+    let default_states = explore_mimi_until(&default, DEFAULT_STATES);
+    assert!(
+        default_states >= DEFAULT_STATES,
+        "default has more states than the cut-off"
+    );
+    assert_eq!(
+        default_states,
+        explore_mimi_until(&default, DEFAULT_STATES),
+        "the cut-off exploration is deterministic"
+    );
+    let mut group = c.benchmark_group("model-default");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(default_states as u64));
+    group.bench_function("mimi-model", |b| {
+        b.iter(|| explore_mimi_until(black_box(&default), DEFAULT_STATES))
+    });
     for rms in TWO_PHASE_RMS {
         let states = explore_two_phase(rms);
         group.throughput(Throughput::Elements(states as u64));
