@@ -1299,7 +1299,7 @@ mod tests {
         assert!(md.contains("| add | 2.30 |"), "{md}");
         // Fanout: 250 000 messages/s against 1 000 000 → 0.250, below the 0.5 target.
         assert!(
-            md.contains("≥ 0.5 of the baseline's messages per second. Met in 0 of 1 cases."),
+            md.contains("≥ 0.5 of `baseline-codec`'s messages per second. Met in 0 of 1 cases."),
             "{md}"
         );
         assert!(md.contains("| fanout-submit | 5 | hub+followers | 250000 messages | baseline-codec | 1000000 messages | 0.250 |"), "{md}");
