@@ -1127,7 +1127,33 @@ impl HubRoom {
 }
 
 fn providers_of<'a>(identities: impl Iterator<Item = &'a Vec<u8>>) -> BTreeSet<String> {
-    identities.filter_map(|i| provider_of(i)).collect()
+    // Performance: a URI's provider depends on its authority alone, so once one identity
+    // with a given raw authority has parsed, the others with it add nothing; they are
+    // skipped instead of parsed (rooms have many clients per provider).
+    let mut resolved: BTreeSet<&[u8]> = BTreeSet::new();
+    let mut out = BTreeSet::new();
+    for identity in identities {
+        let authority = raw_authority(identity);
+        if authority.is_some_and(|a| resolved.contains(a)) {
+            continue;
+        }
+        if let Some(p) = provider_of(identity) {
+            out.insert(p);
+            resolved.extend(authority);
+        }
+    }
+    out
+}
+
+/// The authority of a URI as `MimiUri::parse` cuts it out (after the first `:` and `//`,
+/// up to the next `/`), if there is one.
+fn raw_authority(uri: &[u8]) -> Option<&[u8]> {
+    let colon = uri.iter().position(|&b| b == b':')?;
+    let rest = uri.get(colon + 1..)?.strip_prefix(b"//")?;
+    Some(match rest.iter().position(|&b| b == b'/') {
+        Some(i) => &rest[..i],
+        None => rest,
+    })
 }
 
 /// Users that a queued proposal removes from the participant list or bans
@@ -1263,5 +1289,39 @@ fn may_join(room: &PublicRoom, identity: &[u8]) -> Result<(), String> {
             role: 0,
             section: policy::denial::capability_section(policy::Capability::CanOpenJoin),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The authority shortcut gives exactly the providers of the identities that parse.
+    #[test]
+    fn providers_of_matches_parsing_every_identity() {
+        let ids: Vec<Vec<u8>> = [
+            "not a uri",
+            "mimi://a.example/d/alice/1",
+            "mimi://a.example/d/bob/1",
+            "mimi://A.Example/d/carol/1",
+            "mimi://b.example/%zz/broken",
+            "mimi://b.example/d/dave/1",
+            "mimi://c.example/d/erin/1/extra/segments/beyond/the/limit",
+            "mimi://c.example",
+            "mimi:/d.example/d/x/1",
+            "http://e.example/d/x/1",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let every: BTreeSet<String> = ids.iter().filter_map(|i| provider_of(i)).collect();
+        assert_eq!(providers_of(ids.iter()), every);
+        assert!(every.contains("a.example") && every.contains("b.example"));
+        assert_eq!(
+            raw_authority(b"mimi://x.example/d/a/1"),
+            Some(&b"x.example"[..])
+        );
+        assert_eq!(raw_authority(b"mimi://x.example"), Some(&b"x.example"[..]));
+        assert_eq!(raw_authority(b"mimi:/x"), None);
     }
 }
