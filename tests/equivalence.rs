@@ -120,6 +120,7 @@ fn model_and_implementation_agree() {
             "set-role: accepted",
             "metadata: accepted",
             "external-join: accepted",
+            "external-join-while-queued: accepted",
             "send: accepted",
             "commit-pending: accepted",
             "deliver: done",

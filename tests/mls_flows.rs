@@ -734,7 +734,7 @@ fn key_package_without_room_capabilities_cannot_be_added() {
 }
 
 #[test]
-fn external_commit_covers_queued_self_remove_and_drops_other_proposals() {
+fn external_commit_may_not_cover_queued_proposals_and_drops_them() {
     let (mut hub, mut alice, mut bob) = two_member_room(replace(), replace());
     let mut alice2 = client("a.example", "alice2", replace());
     let bob_leaf = bob.own_leaf(GID).unwrap();
@@ -756,20 +756,8 @@ fn external_commit_covers_queued_self_remove_and_drops_other_proposals() {
         vec![upd.clone(), leave.clone()]
     );
 
-    // Without the pending proposals, the external commit omits the SelfRemove.
-    let (_, out) = alice2
-        .join_by_external_commit(hub.group_info(), &hub.ratchet_tree().unwrap(), &[], &[])
-        .unwrap();
-    let before = hub_snapshot(&hub);
-    assert!(matches!(
-        hub.process_handshake(&out.commit, Some(&out.group_info)),
-        Err(RoomError::OmitsQueuedProposals { missing: 1 })
-    ));
-    assert_eq!(hub_snapshot(&hub), before);
-    alice2.forget_group(GID).unwrap();
-    assert!(!alice2.is_member(GID));
-
-    // With them, it covers the SelfRemove; the AppDataUpdate is dropped.
+    // Covering the queued SelfRemove by reference is refused (the hub re-issues
+    // invalidated removals itself, spec/deviations.md "hub external proposals").
     let (_, out) = alice2
         .join_by_external_commit(
             hub.group_info(),
@@ -778,13 +766,26 @@ fn external_commit_covers_queued_self_remove_and_drops_other_proposals() {
             &[],
         )
         .unwrap();
+    let before = hub_snapshot(&hub);
+    assert!(matches!(
+        hub.process_handshake(&out.commit, Some(&out.group_info)),
+        Err(RoomError::ExternalCoversProposals { covered: 1 })
+    ));
+    assert_eq!(hub_snapshot(&hub), before);
+    alice2.forget_group(GID).unwrap();
+    assert!(!alice2.is_member(GID));
+
+    // Without them, the external commit is accepted and both proposals are dropped.
+    let (_, out) = alice2
+        .join_by_external_commit(hub.group_info(), &hub.ratchet_tree().unwrap(), &[], &[])
+        .unwrap();
     match hub
         .process_handshake(&out.commit, Some(&out.group_info))
         .unwrap()
     {
         Accepted::Commit(info) => {
-            assert_eq!(info.removed, vec![(bob_leaf, bob.identity())]);
-            assert_eq!(info.dropped_proposals, vec![refs[0].clone()]);
+            assert!(info.removed.is_empty());
+            assert_eq!(info.dropped_proposals, refs);
         }
         other => panic!("expected a commit, got {other:?}"),
     }
@@ -799,11 +800,12 @@ fn external_commit_covers_queued_self_remove_and_drops_other_proposals() {
     assert!(matches!(
         bob.process(&out.commit).unwrap(),
         Received::Commit {
-            removed_self: true,
+            removed_self: false,
             ..
         }
     ));
-    assert_consistent(&hub, &[&alice, &alice2]);
+    assert!(hub.members().contains_key(&bob_leaf));
+    assert_consistent(&hub, &[&alice, &alice2, &bob]);
     assert_eq!(
         hub.dictionary()[&METADATA],
         b"Clubhouse",

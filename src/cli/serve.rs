@@ -110,7 +110,7 @@ fn serve(args: &ServeArgs) -> Result<(), ServeError> {
         .build()
         .map_err(ServeError::Runtime)?;
     rt.block_on(async {
-        let p = Provider::start(cfg, MimiCore::new(&domain)?).await?;
+        let p = Provider::start(cfg, MimiCore::open(&domain, args.data.as_deref())?).await?;
         println!(
             "mimi-ref serve: {domain} listening on https://{}",
             p.local_addr()

@@ -21,6 +21,11 @@
 //! merge, and shows the staged commit to [`ComponentLogic::check_commit`]; a
 //! refusal leaves the group unchanged.
 //!
+//! When the queued proposals include the hub's Removes of every client of a listed
+//! user (a deleted account, protocol-06 §5.3), [`Client::commit`] adds that user's
+//! participant-list removal by itself (`room::mimi::hub_removed_users`). A room's creator
+//! names the hub as external sender ([`Client::create_group_with_external_senders`]).
+//!
 //! Commit lifecycle: [`Client::commit`] stages a commit and returns what to send
 //! to the hub; the client merges it only once the hub accepted it
 //! ([`Client::merge_pending_commit`]) or drops it ([`Client::discard_pending_commit`]).
@@ -499,6 +504,19 @@ impl Client {
         group_id: &[u8],
         initial: &Dictionary,
     ) -> Result<(), CreateGroupError> {
+        self.create_group_with_external_senders(group_id, initial, &[])
+    }
+
+    /// [`create_group`](Self::create_group) with an `external_senders` extension
+    /// (RFC 9420 §12.1.8.1) naming `senders`: the room's hub puts its own
+    /// `ExternalSender` there so that it can originate proposals (protocol-06 §5.3,
+    /// e.g. removing the clients of a deleted user).
+    pub fn create_group_with_external_senders(
+        &mut self,
+        group_id: &[u8],
+        initial: &Dictionary,
+        senders: &[openmls::prelude::ExternalSender],
+    ) -> Result<(), CreateGroupError> {
         if self.groups.contains_key(group_id) {
             return Err(CreateGroupError::Exists);
         }
@@ -506,11 +524,15 @@ impl Client {
         for (id, data) in initial {
             let _ = dict.insert(*id, data.clone());
         }
-        let extensions = Extensions::from_vec(vec![
+        let mut list = vec![
             required_capabilities(),
             Extension::AppDataDictionary(AppDataDictionaryExtension::new(dict)),
-        ])
-        .map_err(|e| CreateGroupError::Extensions(e.to_string()))?;
+        ];
+        if !senders.is_empty() {
+            list.push(Extension::ExternalSenders(senders.to_vec()));
+        }
+        let extensions =
+            Extensions::from_vec(list).map_err(|e| CreateGroupError::Extensions(e.to_string()))?;
         let config = MlsGroupCreateConfig::builder()
             .ciphersuite(CIPHERSUITE)
             .wire_format_policy(WIRE_FORMAT_POLICY)
@@ -662,14 +684,19 @@ impl Client {
             .extensions()
             .app_data_dictionary()
             .map(|e| e.dictionary().clone());
+        let mut app_data = request.app_data.clone();
+        app_data.extend(hub_mandated_removals(
+            group,
+            dict.as_ref(),
+            &request.app_data,
+        ));
         let mut builder = group
             .commit_builder()
             .consume_proposal_store(true)
             .propose_adds(key_packages)
             .propose_removals(request.removes.iter().map(|l| LeafNodeIndex::new(*l)))
             .add_proposals(
-                request
-                    .app_data
+                app_data
                     .iter()
                     .map(|(id, op)| Proposal::AppDataUpdate(Box::new(op.to_proposal(*id)))),
             )
@@ -733,6 +760,34 @@ impl Client {
         let refs: Vec<_> = g
             .pending_proposals()
             .filter(|q| matches!(q.sender(), openmls::prelude::Sender::Member(l) if *l == own))
+            .map(|q| q.proposal_reference_ref().clone())
+            .collect();
+        for r in refs {
+            g.remove_pending_proposal(self.provider.storage(), &r)
+                .map_err(|e| GroupStateError::RemoveProposal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Drop the queued proposals with these ProposalRefs (a refused bundle of this
+    /// client's, protocol-06 §5.3), keeping every other one (earlier accepted ones of
+    /// its own included). Unknown references are ignored.
+    pub fn discard_proposals(
+        &mut self,
+        group_id: &[u8],
+        references: &[Vec<u8>],
+    ) -> Result<(), GroupStateError> {
+        let g = self
+            .groups
+            .get_mut(group_id)
+            .ok_or(GroupStateError::UnknownGroup)?;
+        let refs: Vec<_> = g
+            .pending_proposals()
+            .filter(|q| {
+                references
+                    .iter()
+                    .any(|r| r.as_slice() == q.proposal_reference_ref().as_slice())
+            })
             .map(|q| q.proposal_reference_ref().clone())
             .collect();
         for r in refs {
@@ -914,10 +969,11 @@ impl Client {
 
     /// Join by external commit (RFC 9420 §12.4.3.2) from a GroupInfo and the
     /// ratchet tree, optionally carrying AppDataUpdates in the same commit
-    /// (allowed since openmls #2095). `pending_proposals` are the hub's queued
-    /// proposals (`MLSMessage` bytes, protocol-06 §5.6); openmls covers the
-    /// SelfRemoves among them by reference and ignores the rest (an external
-    /// commit cannot cover other proposals by reference). openmls merges the
+    /// (allowed since openmls #2095). `pending_proposals` are queued proposals
+    /// (`MLSMessage` bytes, protocol-06 §5.6) to cover: openmls covers the
+    /// SelfRemoves among them by reference and ignores the rest. Our hub refuses an
+    /// external commit that covers any (it re-issues the removals itself), so MIMI
+    /// callers pass none (spec/deviations.md, "hub external proposals"). openmls merges the
     /// commit at once; if the hub refuses it, call
     /// [`forget_group`](Self::forget_group). Returns the group id and the
     /// commit bundle.
@@ -1163,4 +1219,57 @@ impl Client {
             removed_self,
         })
     }
+}
+
+/// The participant-list removals a commit must carry because the hub's queued
+/// Remove proposals remove every client of a listed user (protocol-06 §5.3; the
+/// rule is [`crate::room::mimi::hub_removed_users`], which the hub enforces): one
+/// `ParticipantListUpdate` removing each such user that `requested` does not already
+/// remove. Nothing for a group without a MIMI participant list.
+fn hub_mandated_removals(
+    group: &MlsGroup,
+    dict: Option<&AppDataDictionary>,
+    requested: &[(ComponentId, AppDataOp)],
+) -> Vec<(ComponentId, AppDataOp)> {
+    use crate::room::mimi::{
+        decode_participants, hub_removed_users, participant_update, PARTICIPANT_LIST,
+    };
+    let Ok(list) = decode_participants(dict.and_then(|d| d.get(&PARTICIPANT_LIST))) else {
+        return Vec::new();
+    };
+    let external: std::collections::BTreeSet<u32> = group
+        .pending_proposals()
+        .filter_map(|q| match (q.proposal(), q.sender()) {
+            (Proposal::Remove(r), Sender::External(_)) => Some(r.removed().u32()),
+            _ => None,
+        })
+        .collect();
+    if external.is_empty() {
+        return Vec::new();
+    }
+    let members: BTreeMap<u32, Vec<u8>> = group
+        .members()
+        .map(|m| (m.index.u32(), credential_identity(&m.credential)))
+        .collect();
+    let already: Vec<u32> = requested
+        .iter()
+        .filter(|(id, _)| *id == PARTICIPANT_LIST)
+        .filter_map(|(_, op)| match op {
+            AppDataOp::Update(b) => {
+                crate::wire::common::decode_exact::<crate::wire::ParticipantListUpdate>(b).ok()
+            }
+            AppDataOp::Remove => None,
+        })
+        .flat_map(|u| u.removed_indices)
+        .collect();
+    let indices: Vec<u32> = hub_removed_users(&list, &members, &external)
+        .iter()
+        .filter_map(|user| list.iter().position(|(u, _)| u == user))
+        .filter_map(|i| u32::try_from(i).ok())
+        .filter(|i| !already.contains(i))
+        .collect();
+    if indices.is_empty() {
+        return Vec::new();
+    }
+    vec![(PARTICIPANT_LIST, participant_update(&[], &indices, &[]))]
 }

@@ -828,9 +828,16 @@ impl Follower {
                             out.extend(self.copy_process(room_id, &p));
                         }
                     }
-                    FanoutBody::Commit { .. } => {
+                    FanoutBody::Commit { external_proposals } => {
                         out.extend(self.deliver_local(room_id, seq, &bytes));
                         out.extend(self.copy_process(room_id, &bytes));
+                        // protocol-06 §5.5: proposals the hub originated in the new
+                        // epoch (re-issued after an external commit), after the commit.
+                        for p in external_proposals {
+                            let p = p.as_bytes().to_vec();
+                            out.extend(self.deliver_local(room_id, seq, &p));
+                            out.extend(self.copy_process(room_id, &p));
+                        }
                     }
                 }
             }

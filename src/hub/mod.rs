@@ -30,6 +30,15 @@
 //!   envelope; the hub keeps it until acknowledged ([`HubInput::NotifyAck`]) and
 //!   re-sends it from [`Hub::poll_timeout`].
 //!
+//! * Hub-originated proposals (§5.3, §5.5; RFC 9420 §12.1.8.1): the hub is the first
+//!   entry of every hosted room's `external_senders` (checked at creation, and no commit
+//!   may drop it). [`HubInput::RemoveUser`] signs an external Remove for every client of a
+//!   user (a deleted account); the next commit must carry them and the user's list
+//!   removal ([`crate::room::mimi::hub_removed_users`]). An external commit covers no
+//!   queued proposal; the removals it invalidated are re-issued by the hub in the new
+//!   epoch and stapled to the commit's fanout (`external_proposals`). See
+//!   `spec/deviations.md`, "hub external proposals".
+//!
 //! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
 
 pub mod auth;
@@ -120,6 +129,18 @@ pub enum HubInput {
         /// The room URI.
         room_id: String,
     },
+    /// The hub removes a user from a room on its own authority (protocol-06 §5.3, §4:
+    /// the hub as an MLS external sender), e.g. because the user's account was deleted
+    /// at its provider: external Remove proposals for every client of the user, signed
+    /// with the hub's key, queued and fanned out; the next commit must include them and
+    /// take the user off the participant list ([`crate::room::mimi::hub_removed_users`]).
+    /// Accepted from the user's own provider or the hub's.
+    RemoveUser {
+        /// The room URI.
+        room_id: String,
+        /// The user URI.
+        user: String,
+    },
     /// A follower acknowledged a `/notify` (HTTP 201).
     NotifyAck {
         /// The room URI.
@@ -158,6 +179,17 @@ pub struct HubIdentity {
     pub credential: openmls::prelude::Credential,
     /// The crypto provider (its RNG makes the HPKE ephemeral keys).
     pub crypto: openmls_rust_crypto::RustCrypto,
+}
+
+impl HubIdentity {
+    /// The hub's entry for a group's `external_senders` extension (RFC 9420
+    /// §12.1.8.1; protocol-06 §5.6 `hub_sender`).
+    pub fn external_sender(&self) -> openmls::prelude::ExternalSender {
+        openmls::prelude::ExternalSender::new(
+            self.signer.public().to_vec().into(),
+            self.credential.clone(),
+        )
+    }
 }
 
 impl std::fmt::Debug for HubIdentity {
@@ -222,6 +254,14 @@ pub enum HubOutput {
         seq: u64,
         /// The `FanoutMessages` bytes.
         body: Vec<u8>,
+    },
+    /// The hub originated these proposals ([`HubInput::RemoveUser`]); they are queued
+    /// and fanned out like a member's.
+    HubProposals {
+        /// The room URI.
+        room_id: String,
+        /// Their ProposalRefs.
+        references: Vec<Vec<u8>>,
     },
     /// A request the hub could not answer in protocol terms (HTTP 4xx).
     Refused(HubError),
@@ -297,7 +337,12 @@ pub fn update_refusal(err: &HubError, proposal_refs: &[Vec<u8>]) -> UpdateRoomRe
         HubError::Room(RoomError::WrongEpoch { current, .. }) => UpdateResult::WrongEpoch {
             current_epoch: *current,
         },
-        HubError::Room(RoomError::Rejected(_) | RoomError::OmitsQueuedProposals { .. })
+        HubError::Room(
+            RoomError::Rejected(_)
+            | RoomError::OmitsQueuedProposals { .. }
+            | RoomError::ExternalSendersChanged
+            | RoomError::ExternalCoversProposals { .. },
+        )
         | HubError::Blocked(_)
         | HubError::Policy(_)
         | HubError::NoSuchRoom(_)
@@ -321,6 +366,12 @@ pub fn describe(err: &HubError) -> String {
         HubError::Room(e @ RoomError::WrongEpoch { .. }) => format!("hub.wrong-epoch: {e}"),
         HubError::Room(e @ RoomError::OmitsQueuedProposals { .. }) => {
             format!("hub.commit-omits-queued-proposals: {e}")
+        }
+        HubError::Room(e @ RoomError::ExternalSendersChanged) => {
+            format!("hub.external-senders-changed: {e}")
+        }
+        HubError::Room(e @ RoomError::ExternalCoversProposals { .. }) => {
+            format!("hub.external-commit-covers-proposals: {e}")
         }
         HubError::Room(e @ RoomError::DuplicateProposal) => format!("hub.duplicate-proposal: {e}"),
         HubError::Room(
@@ -455,6 +506,13 @@ impl Hub {
         self
     }
 
+    /// The hub's `external_senders` entry, if it has a signing identity: a room
+    /// creator puts it into the group so that the hub can originate proposals
+    /// (protocol-06 §5.3).
+    pub fn external_sender(&self) -> Option<openmls::prelude::ExternalSender> {
+        self.identity.as_ref().map(HubIdentity::external_sender)
+    }
+
     /// This hub's provider domain.
     pub fn domain(&self) -> &str {
         &self.domain
@@ -532,6 +590,12 @@ impl Hub {
                 });
                 vec![HubOutput::RoomState(info.map(Box::new))]
             }
+            HubInput::RemoveUser { room_id, user } => {
+                match self.remove_user(now_ms, from, &room_id, &user) {
+                    Ok(out) => out,
+                    Err(e) => vec![HubOutput::Refused(e)],
+                }
+            }
             HubInput::NotifyAck { room_id, seq } => {
                 if let Some(r) = self.rooms.get_mut(&room_id) {
                     r.outbox.remove(&(from.to_owned(), seq));
@@ -576,6 +640,15 @@ impl Hub {
             )));
         }
         let room = PublicRoom::from_group_info(group_info, ratchet_tree, Arc::new(MimiLogic))?;
+        // The hub acts on the room through its external_senders entry (protocol-06
+        // §5.3; spec/deviations.md, "hub external proposals").
+        if let Some(sender) = self.external_sender() {
+            if room.external_senders().first() != Some(&sender) {
+                return Err(HubError::Policy(
+                    "hub.missing-external-sender: the first external_senders entry must be the hub's (protocol-06 §5.3, §7.4)".into(),
+                ));
+            }
+        }
         let state = policy_state(&room.dictionary(), &room.members())
             .map_err(|e| HubError::Policy(e.rule))?;
         policy::validate_state(&state)
@@ -701,6 +774,7 @@ impl Hub {
                 // external joiner's provider; new members get the Welcome instead.
                 // (spec/deviations.md, hub/follower: commit fanout recipients)
                 let pre_commit = providers_of(hr.room.members().values());
+                let queued_before = hr.room.queued_proposals()?;
                 let checkpoint = hr.room.checkpoint()?;
                 let info = match hr.room.process_handshake(&first, Some(&gi))? {
                     Accepted::Commit(info) => info,
@@ -749,6 +823,47 @@ impl Hub {
                     }
                 };
                 hr.accepted_at.clear();
+                // An external commit invalidated the queued proposals: the hub
+                // re-issues the removals among them as its own Removes in the new epoch
+                // (protocol-06 §5.5 `external_proposals`; the model's `regenerate`
+                // variant), so that a leave is carried out by the next commit.
+                let regenerated = match &self.identity {
+                    Some(id) if !info.dropped_proposals.is_empty() => {
+                        let members = hr.room.members();
+                        let mut leaves = Vec::new();
+                        for q in &queued_before {
+                            if !info.dropped_proposals.contains(&q.reference) {
+                                continue;
+                            }
+                            let leaf = match q.kind {
+                                ProposalKind::Remove(l) => Some(l),
+                                ProposalKind::SelfRemove => q.sender_leaf,
+                                _ => None,
+                            };
+                            if let Some(l) = leaf {
+                                if members.contains_key(&l) && !leaves.contains(&l) {
+                                    leaves.push(l);
+                                }
+                            }
+                        }
+                        // All or nothing: a Remove the room refuses re-issues none.
+                        let before = hr.room.checkpoint()?;
+                        let msgs = match hub_removes(id, &mut hr.room, &leaves) {
+                            Ok(m) => m,
+                            Err(_) => {
+                                hr.room.rollback(before)?;
+                                Vec::new()
+                            }
+                        };
+                        for m in &msgs {
+                            if let Some(r) = peek::proposal_ref(m) {
+                                hr.accepted_at.insert(r, now_ms);
+                            }
+                        }
+                        msgs
+                    }
+                    _ => Vec::new(),
+                };
                 let mut targets = pre_commit;
                 if let crate::room::Committer::NewMember { identity } = &info.committer {
                     targets.extend(provider_of(identity));
@@ -757,7 +872,10 @@ impl Hub {
                     timestamp: now_ms,
                     message: first_message.clone(),
                     body: FanoutBody::Commit {
-                        external_proposals: Vec::new(),
+                        external_proposals: regenerated
+                            .iter()
+                            .map(|m| MlsMessage::from_bytes(m))
+                            .collect::<Result<_, _>>()?,
                     },
                 };
                 let mut out = hr.fan_out(room_id, now_ms, &fanout, targets)?;
@@ -795,6 +913,105 @@ impl Hub {
                 Ok(out)
             }
         }
+    }
+
+    /// [`HubInput::RemoveUser`]: external Removes for every client of `user` not yet
+    /// queued for removal (protocol-06 §5.3, §4; RFC 9420 §12.1.8.1).
+    fn remove_user(
+        &mut self,
+        now_ms: u64,
+        from: &str,
+        room_id: &str,
+        user: &str,
+    ) -> Result<Vec<HubOutput>, HubError> {
+        if from != self.domain && provider_of(user.as_bytes()).as_deref() != Some(from) {
+            return Err(HubError::Policy(format!(
+                "hub.foreign-user-removal: {from} may not remove {user} (only its own provider or the hub's)"
+            )));
+        }
+        let id = self.identity.as_ref().ok_or_else(|| {
+            HubError::Internal("the hub has no signing identity to originate proposals".into())
+        })?;
+        let hr = self
+            .rooms
+            .get_mut(room_id)
+            .ok_or_else(|| HubError::NoSuchRoom(room_id.to_owned()))?;
+        let listed = decode_participants(
+            hr.room
+                .dictionary()
+                .get(&PARTICIPANT_LIST)
+                .map(Vec::as_slice),
+        )
+        .map_err(|e| HubError::Policy(e.rule))?
+        .iter()
+        .any(|(u, _)| u == user);
+        if !listed {
+            return Err(HubError::Policy(format!(
+                "policy.not-listed: {user} is not in the participant list (protocol-06 §7.5)"
+            )));
+        }
+        // Leaves a queued Remove or SelfRemove already removes stay with that proposal
+        // (RFC 9420 §12.2: a leaf is removed at most once per commit).
+        let queued = hr.room.queued_proposals()?;
+        let taken: BTreeSet<u32> = queued
+            .iter()
+            .filter_map(|q| match q.kind {
+                ProposalKind::Remove(l) => Some(l),
+                ProposalKind::SelfRemove => q.sender_leaf,
+                _ => None,
+            })
+            .collect();
+        let leaves: Vec<u32> = hr
+            .room
+            .members()
+            .iter()
+            .filter(|(l, identity)| {
+                !taken.contains(l) && user_of_client(identity).is_ok_and(|u| u == user)
+            })
+            .map(|(l, _)| *l)
+            .collect();
+        if leaves.is_empty() {
+            return Err(HubError::Policy(format!(
+                "hub.nothing-to-remove: no client of {user} is left to remove in {room_id}"
+            )));
+        }
+        // The removal is one transaction (like a proposal with moreProposals).
+        let checkpoint = hr.room.checkpoint()?;
+        let msgs = match hub_removes(id, &mut hr.room, &leaves) {
+            Ok(m) => m,
+            Err(e) => {
+                hr.room.rollback(checkpoint)?;
+                return Err(e);
+            }
+        };
+        let mut references = Vec::new();
+        for m in &msgs {
+            if let Some(r) = peek::proposal_ref(m) {
+                hr.accepted_at.insert(r.clone(), now_ms);
+                references.push(r);
+            }
+        }
+        let (first, rest) = msgs
+            .split_first()
+            .ok_or_else(|| HubError::Internal("no proposal built".into()))?;
+        let fanout = FanoutMessage {
+            timestamp: now_ms,
+            message: MlsMessage::from_bytes(first)?,
+            body: FanoutBody::Proposal {
+                more_proposals: rest
+                    .iter()
+                    .map(|m| MlsMessage::from_bytes(m))
+                    .collect::<Result<_, _>>()?,
+            },
+        };
+        // Every provider with clients in the group, the removed user's included.
+        let targets = providers_of(hr.room.members().values());
+        let mut out = vec![HubOutput::HubProposals {
+            room_id: room_id.to_owned(),
+            references,
+        }];
+        out.extend(hr.fan_out(room_id, now_ms, &fanout, targets)?);
+        Ok(out)
     }
 
     fn submit(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
@@ -1056,10 +1273,7 @@ fn seal_group_info(
             &pt,
         )
         .map_err(|e| format!("hub.bad-group-info-key: groupInfoPublicKey refused ({e:?})"))?;
-    let sender = openmls::prelude::ExternalSender::new(
-        id.signer.public().to_vec().into(),
-        id.credential.clone(),
-    );
+    let sender = id.external_sender();
     let mut response = GroupInfoResponse {
         version: Protocol::Mls10,
         room_id: Opaque::new(room_id.as_bytes().to_vec()),
@@ -1156,16 +1370,65 @@ fn raw_authority(uri: &[u8]) -> Option<&[u8]> {
     })
 }
 
+/// Build, sign (as the hub's `external_senders` entry) and queue an external Remove
+/// proposal for each leaf (RFC 9420 §12.1.8.1, protocol-06 §5.3); the room validates
+/// each one as it would a follower's. Returns the `MLSMessage` bytes. On error the
+/// caller rolls the room back.
+fn hub_removes(
+    id: &HubIdentity,
+    room: &mut PublicRoom,
+    leaves: &[u32],
+) -> Result<Vec<Vec<u8>>, HubError> {
+    use tls_codec::Serialize as _;
+    let sender = id.external_sender();
+    let index = room
+        .external_senders()
+        .iter()
+        .position(|s| *s == sender)
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| {
+            HubError::Policy(
+                "hub.not-an-external-sender: the room's external_senders do not name this hub"
+                    .into(),
+            )
+        })?;
+    let group_id = openmls::prelude::GroupId::from_slice(room.group_id());
+    let mut out = Vec::new();
+    for leaf in leaves {
+        let msg = openmls::prelude::ExternalProposal::new_remove::<
+            openmls_rust_crypto::OpenMlsRustCrypto,
+        >(
+            openmls::prelude::LeafNodeIndex::new(*leaf),
+            group_id.clone(),
+            openmls::prelude::GroupEpoch::from(room.epoch()),
+            &id.signer,
+            openmls::prelude::SenderExtensionIndex::new(index),
+        )
+        .map_err(|e| HubError::Internal(format!("external Remove: {e}")))?;
+        let bytes = msg
+            .tls_serialize_detached()
+            .map_err(|e| HubError::Internal(format!("external Remove encoding: {e}")))?;
+        room.process_handshake(&bytes, None)?;
+        out.push(bytes);
+    }
+    Ok(out)
+}
+
 /// Users that a queued proposal removes from the participant list or bans
-/// (protocol-06 §5.3: the hub blocks them once it has seen the removal).
+/// (protocol-06 §5.3: the hub blocks them once it has seen the removal), and users
+/// every one of whose clients the hub's own queued Removes remove
+/// ([`crate::room::mimi::hub_removed_users`]).
 pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
     let queued = room.queued_proposals().unwrap_or_default();
-    // Performance: nothing queued updates the participant list (the usual case), so
-    // nobody is blocked; skip decoding the room's policy state.
+    // Performance: nothing queued updates the participant list or is a hub Remove (the
+    // usual case), so nobody is blocked; skip decoding the room's policy state.
     if !queued.iter().any(|q| {
         matches!(
-            q.kind,
-            ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(_))
+            (&q.kind, q.sender_leaf),
+            (
+                ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(_)),
+                _
+            ) | (ProposalKind::Remove(_), None)
         )
     }) {
         return BTreeSet::new();
@@ -1177,7 +1440,14 @@ pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
     let banned_role = policy_state(&dict, &room.members())
         .map(|s| s.has_banned_role())
         .unwrap_or(false);
-    let mut out = BTreeSet::new();
+    let external: BTreeSet<u32> = queued
+        .iter()
+        .filter_map(|q| match (&q.kind, q.sender_leaf) {
+            (ProposalKind::Remove(l), None) => Some(*l),
+            _ => None,
+        })
+        .collect();
+    let mut out = crate::room::mimi::hub_removed_users(&list, &room.members(), &external);
     for q in queued {
         if let ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(b)) = &q.kind {
             if let Ok(u) = decode_exact::<ParticipantListUpdate>(b) {

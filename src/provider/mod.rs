@@ -82,6 +82,15 @@ pub enum LocalOp {
         /// The client URI.
         client: String,
     },
+    /// Our hub removes a user from a room it hosts on its own authority (e.g. the
+    /// user's account with us was deleted): external Remove proposals signed with the
+    /// hub's key ([`HubInput::RemoveUser`], protocol-06 §5.3).
+    RemoveUser {
+        /// The room URI (its provider is us).
+        room_id: String,
+        /// The user URI.
+        user: String,
+    },
     /// Bootstrap the follower's room copy from the GroupInfo and tree a local client
     /// holds right after joining from a Welcome (no pending proposals at that point).
     Bootstrap {
@@ -157,6 +166,67 @@ pub enum CoreError {
     /// The hub's signing key could not be generated.
     #[error("hub signing key: {0}")]
     Key(String),
+    /// The hub's signing key file could not be read or written.
+    #[error("hub signing key file {path}: {reason}")]
+    KeyFile {
+        /// The file.
+        path: String,
+        /// What went wrong (I/O, format, or a key that does not sign and verify).
+        reason: String,
+    },
+}
+
+/// The file in a provider's data directory that holds its hub's signing key.
+pub const HUB_KEY_FILE: &str = "hub-signing-key.json";
+
+/// Load the hub's signing key from `dir`, or generate one and store it there. The hub
+/// is an MLS external sender of every room it hosts (its key is in the rooms'
+/// `external_senders`, protocol-06 §5.3), so a restarted provider must keep it.
+fn load_or_create_key(
+    dir: &std::path::Path,
+) -> Result<openmls_basic_credential::SignatureKeyPair, CoreError> {
+    use openmls_traits::crypto::OpenMlsCrypto as _;
+    use openmls_traits::signatures::Signer as _;
+    let path = dir.join(HUB_KEY_FILE);
+    let err = |reason: String| CoreError::KeyFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let scheme = crate::room::profile::CIPHERSUITE.signature_algorithm();
+    if path.exists() {
+        let bytes = std::fs::read(&path).map_err(|e| err(e.to_string()))?;
+        let pair: openmls_basic_credential::SignatureKeyPair =
+            serde_json::from_slice(&bytes).map_err(|e| err(format!("format: {e}")))?;
+        if pair.signature_scheme() != scheme {
+            return Err(err(format!(
+                "signature scheme {:?}, expected {scheme:?}",
+                pair.signature_scheme()
+            )));
+        }
+        // A key pair that does not verify its own signature is corrupt.
+        let probe = b"mimi-ref hub key check";
+        let sig = pair
+            .sign(probe)
+            .map_err(|e| err(format!("signing: {e:?}")))?;
+        openmls_rust_crypto::RustCrypto::default()
+            .verify_signature(scheme, probe, pair.public(), &sig)
+            .map_err(|e| err(format!("key pair does not verify: {e:?}")))?;
+        return Ok(pair);
+    }
+    let pair = openmls_basic_credential::SignatureKeyPair::new(scheme)
+        .map_err(|e| CoreError::Key(format!("{e:?}")))?;
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&pair).map_err(|e| err(e.to_string()))?;
+    let tmp = dir.join(format!("{HUB_KEY_FILE}.tmp"));
+    std::fs::write(&tmp, json).map_err(|e| err(e.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    std::fs::rename(&tmp, &path).map_err(|e| err(e.to_string()))?;
+    Ok(pair)
 }
 
 fn text(status: u16, msg: impl Into<String>) -> CoreOutput {
@@ -205,12 +275,31 @@ pub fn project(r: &PublicRoom) -> ProjectedState {
 }
 
 impl MimiCore {
-    /// A fresh core for `domain`, its hub signing `/groupInfo` answers with a new key.
+    /// A fresh core for `domain` whose hub signs with a new key (kept in memory only;
+    /// a provider that restarts from a data directory uses [`MimiCore::open`]).
     pub fn new(domain: &str) -> Result<Self, CoreError> {
         let signer = openmls_basic_credential::SignatureKeyPair::new(
             crate::room::profile::CIPHERSUITE.signature_algorithm(),
         )
         .map_err(|e| CoreError::Key(format!("{e:?}")))?;
+        Self::with_signer(domain, signer)
+    }
+
+    /// A core for `domain` whose hub signing key lives in `data_dir` ([`HUB_KEY_FILE`]):
+    /// loaded when present, else generated and stored; without a directory, as
+    /// [`MimiCore::new`]. The hub's key is in the `external_senders` of every room it
+    /// hosts, so a restart must not change it.
+    pub fn open(domain: &str, data_dir: Option<&std::path::Path>) -> Result<Self, CoreError> {
+        match data_dir {
+            Some(dir) => Self::with_signer(domain, load_or_create_key(dir)?),
+            None => Self::new(domain),
+        }
+    }
+
+    fn with_signer(
+        domain: &str,
+        signer: openmls_basic_credential::SignatureKeyPair,
+    ) -> Result<Self, CoreError> {
         let identity = HubIdentity {
             signer,
             credential: openmls::prelude::BasicCredential::new(
@@ -412,6 +501,9 @@ impl MimiCore {
                 HubOutput::RoomCreated(Ok(())) => out = text(200, "created"),
                 HubOutput::RoomCreated(Err(e)) => out = text(409, e),
                 HubOutput::RoomState(_) => {}
+                HubOutput::HubProposals { references, .. } => {
+                    out = text(200, format!("{} proposal(s) queued", references.len()))
+                }
                 HubOutput::ForwardKeyMaterial { .. } => {
                     out = text(500, "unexpected relay in this context")
                 }
@@ -617,6 +709,14 @@ impl MimiCore {
                     }
                 }
                 out
+            }
+            LocalOp::RemoveUser { room_id, user } => {
+                let outs = self.hub.handle(
+                    now_ms,
+                    &self.domain.clone(),
+                    HubInput::RemoveUser { room_id, user },
+                );
+                self.hub_outputs(outs)
             }
             LocalOp::Register { room_id, client } => {
                 let outs = self

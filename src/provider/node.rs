@@ -280,9 +280,15 @@ impl Node {
         let user = user_of_client(client.as_bytes()).map_err(|e| cerr(e.rule))?;
         let md = room_metadata(&room_id, name, "").map_err(|e| cerr(e.rule))?;
         let dict = initial_dictionary(&user, role, roles, &BaseRoomPolicy::default(), &md);
+        // The creator names our hub as external sender (protocol-06 §5.3).
+        let hub_sender: Vec<_> = self
+            .provider
+            .with_core(|c| c.hub().external_sender())
+            .into_iter()
+            .collect();
         let lc = self.lc(client)?;
         lc.client
-            .create_group(room_id.as_bytes(), &dict)
+            .create_group_with_external_senders(room_id.as_bytes(), &dict, &hub_sender)
             .map_err(cerr)?;
         let b = lc.client.group_info(room_id.as_bytes()).map_err(cerr)?;
         self.local(&LocalOp::CreateRoom {
@@ -292,6 +298,15 @@ impl Node {
             ratchet_tree: b.ratchet_tree,
         })?;
         Ok(room_id)
+    }
+
+    /// Our hub removes `user` from `room_id` (a room we host) by its own external
+    /// Remove proposals ([`LocalOp::RemoveUser`]); the fanout is queued at once.
+    pub fn hub_remove_user(&mut self, room_id: &str, user: &str) -> Result<(), NodeError> {
+        self.local(&LocalOp::RemoveUser {
+            room_id: room_id.to_owned(),
+            user: user.to_owned(),
+        })
     }
 
     /// Sends a request to the hub of `room_id` (possibly us, over HTTPS too).
@@ -597,11 +612,6 @@ impl Node {
             ));
         };
         let tree = ratchet_tree.as_bytes().to_vec();
-        let pending: Vec<Vec<u8>> = tbe
-            .pending_proposals
-            .iter()
-            .map(|p| p.proposal.as_bytes().to_vec())
-            .collect();
         let user = user_of_client(client.as_bytes()).map_err(|e| cerr(e.rule))?;
         let listed = PublicRoom::from_group_info(&group_info, &tree, Arc::new(MimiLogic))
             .ok()
@@ -620,7 +630,9 @@ impl Node {
         let lc = self.lc(client)?;
         let (_, out) = lc
             .client
-            .join_by_external_commit(&group_info, &tree, &pending, &app_data)
+            // The joiner covers no queued proposal: the hub refuses an external commit
+            // that does and re-issues the removals among them in the new epoch.
+            .join_by_external_commit(&group_info, &tree, &[], &app_data)
             .map_err(cerr)?;
         lc.own.insert(message_hash(&out.commit));
         let req = commit_update_request(&out).map_err(cerr)?;
@@ -838,7 +850,7 @@ impl Federation {
             std::fs::create_dir_all(d)?;
         }
         cfg.retry = self.retry.clone();
-        let core = MimiCore::new(domain)?.with_log(self.log.clone());
+        let core = MimiCore::open(domain, cfg.data_dir.as_deref())?.with_log(self.log.clone());
         Ok(Provider::start(cfg, core).await?)
     }
 

@@ -127,6 +127,45 @@ pub fn decode_participants(data: Option<&[u8]>) -> Result<Vec<(String, u32)>, Co
         .collect()
 }
 
+/// Users whose every client in the group is removed by an external sender's (the
+/// hub's) Remove proposals among `external_removed` (leaf indices): a listed user with at
+/// least one client, all of them in the set. The hub removes every client of a user only
+/// when that user is gone (its account deleted, or a leave the hub re-issued after an
+/// external commit invalidated it), so the commit carrying those Removes must also take
+/// the user off the participant list (protocol-06 §5.3: list removal in the same commit
+/// as the clients' removal). See `spec/deviations.md`, "hub external proposals".
+pub fn hub_removed_users(
+    list: &[(String, u32)],
+    members: &BTreeMap<u32, Vec<u8>>,
+    external_removed: &BTreeSet<u32>,
+) -> BTreeSet<String> {
+    let mut clients: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (leaf, identity) in members {
+        if let Ok(user) = user_of_client(identity) {
+            clients.entry(user).or_default().push(*leaf);
+        }
+    }
+    list.iter()
+        .filter_map(|(user, _)| {
+            let leaves = clients.get(user)?;
+            (!leaves.is_empty() && leaves.iter().all(|l| external_removed.contains(l)))
+                .then(|| user.clone())
+        })
+        .collect()
+}
+
+/// The leaves that external senders' Remove proposals of a commit remove.
+fn external_removes(commit: &CommitSummary) -> BTreeSet<u32> {
+    commit
+        .proposals
+        .iter()
+        .filter_map(|p| match (&p.sender, &p.kind) {
+            (ProposalSender::External, ProposalKind::Remove(leaf)) => Some(*leaf),
+            _ => None,
+        })
+        .collect()
+}
+
 fn pair(user: &str, role: u32) -> UserRolePair {
     UserRolePair {
         user: UriBytes(Opaque::new(user.as_bytes().to_vec())),
@@ -404,6 +443,32 @@ impl ComponentLogic for MimiLogic {
 
     fn check_commit(&self, commit: &CommitSummary) -> Result<(), ComponentRejection> {
         let pre = policy_state(&commit.old_dictionary, &commit.members)?;
+        // The hub's Removes of all of a user's clients take the user off the list in
+        // the same commit (protocol-06 §5.3; see `hub_removed_users`).
+        let old_list = decode_participants(
+            commit
+                .old_dictionary
+                .get(&PARTICIPANT_LIST)
+                .map(Vec::as_slice),
+        )?;
+        let new_list = decode_participants(
+            commit
+                .new_dictionary
+                .get(&PARTICIPANT_LIST)
+                .map(Vec::as_slice),
+        )?;
+        for user in hub_removed_users(&old_list, &commit.members, &external_removes(commit)) {
+            if new_list.iter().any(|(u, _)| *u == user) {
+                return Err(rej(
+                    PARTICIPANT_LIST,
+                    format!(
+                        "hub.commit-omits-queued-proposals: the hub's proposals remove every \
+                         client of {user}; the commit must also remove {user} from the \
+                         participant list (protocol-06 §5.3)"
+                    ),
+                ));
+            }
+        }
         let proposals = commit_proposals(&pre, commit)?;
         let committer = match &commit.committer {
             Committer::Member { identity, .. } | Committer::NewMember { identity } => {
@@ -512,6 +577,11 @@ fn commit_proposals(
             .get(&PARTICIPANT_LIST)
             .map(Vec::as_slice),
     )?;
+    // The hub's own proposals and the list removals they mandate are not room-policy
+    // decisions of any member: the hub is the room's authority (protocol-06 §5.3, its
+    // credential is in `external_senders`), and it removes a user's clients only when
+    // the user is gone (spec/deviations.md, "hub external proposals").
+    let hub_users = hub_removed_users(&old_list, &commit.members, &external_removes(commit));
     let mut out = Vec::new();
     // An external commit adds the joiner's own client (RFC 9420 §12.4.3.2).
     if let Committer::NewMember { identity } = &commit.committer {
@@ -543,6 +613,7 @@ fn commit_proposals(
                     },
                 ));
             }
+            ProposalKind::Remove(_) if cp.sender == ProposalSender::External => {}
             ProposalKind::Remove(leaf) => {
                 let identity = commit.members.get(leaf).ok_or_else(|| {
                     rej(
@@ -569,9 +640,19 @@ fn commit_proposals(
                 ));
             }
             ProposalKind::AppDataUpdate(id, AppDataOp::Update(bytes)) => {
+                let mut changes = Vec::new();
                 participant_or_policy_changes(
-                    pre, &old_list, commit, *id, bytes, &proposer, &mut out,
+                    pre,
+                    &old_list,
+                    commit,
+                    *id,
+                    bytes,
+                    &proposer,
+                    &mut changes,
                 )?;
+                out.extend(changes.into_iter().filter(|p| {
+                    !matches!(&p.change, Change::RemoveUser { user } if hub_users.contains(user))
+                }));
             }
             ProposalKind::AppDataUpdate(..) => {}
             ProposalKind::Other(t) if *t == 0x0005 => {
@@ -707,6 +788,77 @@ mod tests {
                 .map(|(u, r)| (u.to_string(), *r))
                 .collect::<Vec<_>>(),
         )
+    }
+
+    fn hub_removal_commit(new_list: &[(&str, u32)], by_member: bool) -> CommitSummary {
+        let members: BTreeMap<u32, Vec<u8>> = [
+            (0, b"mimi://a.example/d/alice/1".to_vec()),
+            (1, b"mimi://b.example/d/bob/1".to_vec()),
+            (2, b"mimi://b.example/d/bob/2".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let mut proposals: Vec<super::super::CoveredProposal> = [1, 2]
+            .into_iter()
+            .map(|l| super::super::CoveredProposal {
+                sender: ProposalSender::External,
+                kind: ProposalKind::Remove(l),
+            })
+            .collect();
+        if by_member {
+            proposals.push(super::super::CoveredProposal {
+                sender: ProposalSender::Member {
+                    leaf: 0,
+                    identity: members[&0].clone(),
+                },
+                kind: ProposalKind::AppDataUpdate(
+                    PARTICIPANT_LIST,
+                    participant_update(&[], &[1], &[]),
+                ),
+            });
+        }
+        let dict = |l: &[(&str, u32)]| -> Dictionary {
+            [(PARTICIPANT_LIST, list(l))].into_iter().collect()
+        };
+        CommitSummary {
+            new_epoch: 4,
+            committer: Committer::Member {
+                leaf: 0,
+                identity: members[&0].clone(),
+            },
+            added: Vec::new(),
+            removed: vec![(1, members[&1].clone()), (2, members[&2].clone())],
+            old_dictionary: dict(&[(A, 0), (B, 0)]),
+            new_dictionary: dict(new_list),
+            members,
+            proposals,
+        }
+    }
+
+    #[test]
+    fn the_hubs_removes_of_all_clients_require_the_list_removal() {
+        let listed: BTreeMap<u32, Vec<u8>> = hub_removal_commit(&[], false).members;
+        let all = [1, 2].into_iter().collect();
+        let one = [1].into_iter().collect();
+        let l = vec![(A.to_string(), 0), (B.to_string(), 0)];
+        assert_eq!(
+            hub_removed_users(&l, &listed, &all),
+            [B.to_string()].into_iter().collect()
+        );
+        assert!(hub_removed_users(&l, &listed, &one).is_empty());
+        // Omitting the list removal: refused with the queued-proposals rule.
+        let e = MimiLogic
+            .check_commit(&hub_removal_commit(&[(A, 0), (B, 0)], false))
+            .unwrap_err();
+        assert!(
+            e.rule.starts_with("hub.commit-omits-queued-proposals"),
+            "{e:?}"
+        );
+        // Including it: accepted although role 0 holds no capability at all (the
+        // hub's removal is not a member's policy decision).
+        MimiLogic
+            .check_commit(&hub_removal_commit(&[(A, 0)], true))
+            .unwrap();
     }
 
     #[test]

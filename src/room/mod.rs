@@ -134,6 +134,17 @@ pub enum RoomError {
         /// How many queued proposals the commit does not cover.
         missing: usize,
     },
+    /// A commit removes or replaces the first `external_senders` entry, the hub's
+    /// (its proposals are how the hub acts on a room, protocol-06 §5.3, §7.4).
+    #[error("commit removes or replaces the hub's external_senders entry (the first)")]
+    ExternalSendersChanged,
+    /// An external commit covers queued proposals; the hub re-issues the ones it
+    /// can in the new epoch instead (spec/deviations.md, "hub external proposals").
+    #[error("an external commit may not cover queued proposals ({covered} covered)")]
+    ExternalCoversProposals {
+        /// How many queued proposals it covers.
+        covered: usize,
+    },
     /// The room's storage failed.
     #[error("room storage failed: {0}")]
     Storage(#[from] MemoryStorageError),
@@ -247,6 +258,9 @@ pub struct PublicRoom {
     /// Whether commits may come without a GroupInfo (a follower's copy fed by
     /// fanout, which carries none); the hub always requires one.
     group_info_optional: bool,
+    /// Whether an external commit may cover queued proposals (a follower's copy
+    /// follows whatever its hub accepted; the hub refuses it).
+    allow_external_coverage: bool,
 }
 
 impl std::fmt::Debug for PublicRoom {
@@ -325,6 +339,7 @@ impl PublicRoom {
             proposal_messages: Vec::new(),
             logic,
             group_info_optional: false,
+            allow_external_coverage: false,
         })
     }
 
@@ -359,6 +374,18 @@ impl PublicRoom {
     /// GroupInfo kept is then cleared at each such commit.
     pub fn set_group_info_optional(&mut self, optional: bool) {
         self.group_info_optional = optional;
+        self.allow_external_coverage = optional;
+    }
+
+    /// The group's `external_senders` extension entries (RFC 9420 §12.1.8.1), in
+    /// order: the index of the hub's entry is the `sender_index` of its proposals.
+    pub fn external_senders(&self) -> Vec<openmls::prelude::ExternalSender> {
+        self.group
+            .group_context()
+            .extensions()
+            .external_senders()
+            .map(|e| e.to_vec())
+            .unwrap_or_default()
     }
 
     /// A full snapshot of the observable room state.
@@ -677,6 +704,18 @@ impl PublicRoom {
             .map(|q| q.proposal_reference_ref().as_slice().to_vec())
             .collect();
         let external = matches!(sender, Sender::NewMemberCommit);
+        // The hub's entry, the first of external_senders, stays (spec/deviations.md,
+        // "hub external proposals"); other entries (followers, protocol-06 §7.4) may come
+        // and go.
+        let first = |e: Option<&openmls::extensions::ExternalSendersExtension>| {
+            e.and_then(|e| e.first().cloned())
+        };
+        let hub_entry = first(self.group.group_context().extensions().external_senders());
+        if hub_entry.is_some()
+            && hub_entry != first(staged.group_context().extensions().external_senders())
+        {
+            return Err(RoomError::ExternalSendersChanged);
+        }
         let mut missing = 0;
         let mut dropped_proposals = Vec::new();
         // openmls commits a member's own queued proposals by value; a by-value
@@ -692,11 +731,13 @@ impl PublicRoom {
             })
             .map(|(r, _)| r.as_slice().to_vec())
             .collect();
+        let mut covered_by_external = 0;
         for q in self.queued_proposals()? {
             if covered.contains(&q.reference) || by_value_copy.contains(&q.reference) {
+                covered_by_external += usize::from(external);
                 continue;
             }
-            if external && q.kind != ProposalKind::SelfRemove {
+            if external {
                 dropped_proposals.push(q.reference);
             } else {
                 missing += 1;
@@ -704,6 +745,15 @@ impl PublicRoom {
         }
         if missing > 0 {
             return Err(RoomError::OmitsQueuedProposals { missing });
+        }
+        // An external commit covers no queued proposal (RFC 9420 §12.4.3.2); every
+        // queued one is invalidated and the hub re-issues what it can (a SelfRemove or
+        // Remove as its own Remove), so a leave is carried out whole by the next
+        // commit instead of half by this one (spec/deviations.md, equivalence 6).
+        if covered_by_external > 0 && !self.allow_external_coverage {
+            return Err(RoomError::ExternalCoversProposals {
+                covered: covered_by_external,
+            });
         }
         let summary = self.summarize(&staged, sender, credential)?;
         self.logic.check_commit(&summary)?;

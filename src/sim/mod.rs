@@ -590,9 +590,17 @@ impl World {
         let user = user_of_client(client.as_bytes()).map_err(|e| SimError::Client(e.rule))?;
         let md = room_metadata(&room_id, name, "").map_err(|e| SimError::Client(e.rule))?;
         let dict = initial_dictionary(&user, creator_role, roles, &BaseRoomPolicy::default(), &md);
+        // The creator names the hub as external sender (protocol-06 §5.3), handed the
+        // hub's entry by its provider.
+        let hub_sender: Vec<_> = self
+            .hubs
+            .get(&provider)
+            .and_then(Hub::external_sender)
+            .into_iter()
+            .collect();
         let sc = self.sim_client(client)?;
         sc.client
-            .create_group(room_id.as_bytes(), &dict)
+            .create_group_with_external_senders(room_id.as_bytes(), &dict, &hub_sender)
             .map_err(|e| SimError::Client(e.to_string()))?;
         let bundle = sc
             .client
@@ -671,7 +679,9 @@ impl World {
                             self.log_rx(&hub, group_info);
                             self.log_rx(&hub, ratchet_tree);
                         }
-                        HubInput::RoomState { .. } | HubInput::NotifyAck { .. } => {}
+                        HubInput::RoomState { .. }
+                        | HubInput::NotifyAck { .. }
+                        | HubInput::RemoveUser { .. } => {}
                     }
                     let now = self.now_ms;
                     let hub_out = match self.hubs.get_mut(&hub) {
@@ -1359,6 +1369,10 @@ impl World {
             .filter(|l| Some(*l) != own_leaf)
             .collect();
         let sc = self.sim_client(client)?;
+        let pending_before = sc
+            .client
+            .pending_proposals(room_id.as_bytes())
+            .unwrap_or_default();
         let p1 = sc
             .client
             .propose_app_data(
@@ -1385,10 +1399,17 @@ impl World {
         }
         let outcome = self.send_proposals(client, room_id, &bundle)?;
         if !outcome.accepted() {
-            // refused: the client forgets the proposals it queued (protocol-06 §5.3)
+            // refused: the client forgets the proposals of this bundle (protocol-06
+            // §5.3), not those of an earlier, accepted one (a repeated leave re-signs
+            // the same proposals: deterministic signatures, the same ProposalRefs)
+            let refs: Vec<Vec<u8>> = bundle
+                .iter()
+                .filter_map(|p| crate::hub::peek::proposal_ref(p))
+                .filter(|r| !pending_before.contains(r))
+                .collect();
             self.sim_client(client)?
                 .client
-                .discard_own_proposals(room_id.as_bytes())
+                .discard_proposals(room_id.as_bytes(), &refs)
                 .map_err(|e| SimError::Client(e.to_string()))?;
         }
         Ok(outcome)
@@ -1515,12 +1536,10 @@ impl World {
         let sc = self.sim_client(client)?;
         let (_, out) = sc
             .client
-            .join_by_external_commit(
-                &info.group_info,
-                &info.ratchet_tree,
-                &info.pending_proposals,
-                &app_data,
-            )
+            // The joiner covers no queued proposal: the hub refuses an external commit
+            // that does and re-issues the removals among them (spec/deviations.md,
+            // "hub external proposals").
+            .join_by_external_commit(&info.group_info, &info.ratchet_tree, &[], &app_data)
             .map_err(|e| SimError::Client(e.to_string()))?;
         let outcome = self.submit_commit(client, room_id, &out)?;
         if !outcome.accepted() {
@@ -1530,6 +1549,81 @@ impl World {
                 .forget_group(room_id.as_bytes());
         }
         Ok(outcome)
+    }
+
+    /// The provider of `user` tells the hub of `room_id` that the user's account is
+    /// gone: the hub proposes the removal of every client of the user
+    /// ([`HubInput::RemoveUser`]); the fanout goes onto the network.
+    pub fn hub_remove_user(&mut self, room_id: &str, user: &str) -> Result<Outcome, SimError> {
+        let from = MimiUri::parse(user)
+            .map(|u| u.provider().to_owned())
+            .map_err(|e| SimError::Unknown(format!("user {user}: {e}")))?;
+        self.hub_remove_user_from(&from, room_id, user)
+    }
+
+    /// [`World::hub_remove_user`] as asked by provider `from` (the hub refuses any
+    /// provider but the user's own and its own).
+    pub fn hub_remove_user_from(
+        &mut self,
+        from: &str,
+        room_id: &str,
+        user: &str,
+    ) -> Result<Outcome, SimError> {
+        self.tick();
+        let hub = MimiUri::parse(room_id)
+            .map(|u| u.provider().to_owned())
+            .map_err(|e| SimError::Unknown(format!("room {room_id}: {e}")))?;
+        let now = self.now_ms;
+        let out = self
+            .hubs
+            .get_mut(&hub)
+            .ok_or_else(|| SimError::Unknown(format!("hub {hub}")))?
+            .handle(
+                now,
+                from,
+                HubInput::RemoveUser {
+                    room_id: room_id.to_owned(),
+                    user: user.to_owned(),
+                },
+            );
+        let mut outcome = Outcome::new("refused", "no answer");
+        for o in self.route_hub_outputs(&hub, out) {
+            match o {
+                HubOutput::HubProposals { .. } => outcome = Outcome::new("success", ""),
+                HubOutput::Refused(e) => outcome = Outcome::new("notAllowed", e.to_string()),
+                _ => {}
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// `user`'s account was deleted at its provider: every hub hosting a room that
+    /// lists the user is told to remove it ([`World::hub_remove_user`]). Returns the
+    /// outcome per room.
+    pub fn delete_account(&mut self, user: &str) -> Result<Vec<(String, Outcome)>, SimError> {
+        let rooms: Vec<String> = self
+            .hubs
+            .values()
+            .flat_map(|h| {
+                h.rooms()
+                    .filter(|r| {
+                        h.room(r).is_some_and(|room| {
+                            decode_participants(
+                                room.dictionary().get(&PARTICIPANT_LIST).map(Vec::as_slice),
+                            )
+                            .is_ok_and(|l| l.iter().any(|(u, _)| u == user))
+                        })
+                    })
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in rooms {
+            let o = self.hub_remove_user(&r, user)?;
+            out.push((r, o));
+        }
+        Ok(out)
     }
 
     /// `client` sends `text` (§3.4): a PrivateMessage submitted with its user as `sendingUri`.
