@@ -14,7 +14,7 @@
 //!   own proposal in the new epoch and the next commit carries the leave out whole.
 
 use mimi_ref::policy::examples::{admin_roles, cooperative};
-use mimi_ref::sim::{user_uri, Delivered, SimConfig, World};
+use mimi_ref::sim::{user_uri, Delivered, NetMode, SimConfig, World};
 
 const ORDINARY: u32 = admin_roles::ORDINARY_USER;
 const SUPER: u32 = admin_roles::SUPER_ADMIN;
@@ -35,7 +35,11 @@ fn settle(w: &mut World, room: &str) {
 
 /// Alice (super admin) hosts the room; Bob (two devices) and Cathy are ordinary users.
 fn fixture(seed: u64) -> Fixture {
-    let mut w = World::new(seed, SimConfig::default());
+    fixture_on(seed, SimConfig::default())
+}
+
+fn fixture_on(seed: u64, config: SimConfig) -> Fixture {
+    let mut w = World::new(seed, config);
     let alice = w.add_client("a.example", "alice", "1").unwrap();
     let bob = vec![
         w.add_client("b.example", "bob", "1").unwrap(),
@@ -532,6 +536,50 @@ fn a_room_not_naming_the_hub_first_is_not_hosted() {
                 assert!(hub.room(room).is_none());
             }
             other => panic!("{senders:?}: {other:?}"),
+        }
+    }
+}
+
+/// The deleted-account flow under every faulty network mode (reordering, duplicating,
+/// dropping, all three; several seeds): the hub's proposals reach everyone exactly once,
+/// the commit carrying them is accepted, and every party converges without anomalies.
+#[test]
+fn a_deleted_account_is_removed_under_network_faults() {
+    for net in [
+        NetMode::Reordering,
+        NetMode::Duplicating,
+        NetMode::Dropping,
+        NetMode::Chaos,
+    ] {
+        for seed in 0..3u64 {
+            let mut f = fixture_on(
+                seed,
+                SimConfig {
+                    net,
+                    fault_per_mille: 300,
+                    ..SimConfig::default()
+                },
+            );
+            let room = f.room.clone();
+            let bob_user = user_uri("b.example", "bob");
+            let o = f.w.hub_remove_user(&room, &bob_user).unwrap();
+            assert!(o.accepted(), "{net:?}/{seed}: {o:?}");
+            settle(&mut f.w, &room);
+            let o = f.w.commit_pending(&f.alice, &room).unwrap();
+            assert!(o.accepted(), "{net:?}/{seed}: {o:?}");
+            settle(&mut f.w, &room);
+            assert!(!listed(&f, &bob_user), "{net:?}/{seed}");
+            let hub = f.w.hub_state(&room).unwrap();
+            assert_eq!(hub.members.len(), 2, "{net:?}/{seed}: {hub:?}");
+            // Every proposal and commit reached each remaining client once.
+            for c in [&f.alice, &f.cathy] {
+                let fails: Vec<_> =
+                    f.w.received(c)
+                        .iter()
+                        .filter(|d| matches!(d.outcome, Delivered::Failed(_)))
+                        .collect();
+                assert!(fails.is_empty(), "{net:?}/{seed} {c}: {fails:?}");
+            }
         }
     }
 }

@@ -460,9 +460,11 @@ fn print_lists(args: &CheckArgs, out: &mut impl Write) -> std::io::Result<()> {
             match Config::load(n) {
                 Ok(c) => writeln!(
                     out,
-                    "{:<14} {} ({} providers, {} users, {} clients; protocol-06 §3, §4)",
+                    "{:<14} {} ({} room{}, {} providers, {} users, {} clients; protocol-06 §3, §4)",
                     n,
                     c.raw.description,
+                    c.raw.rooms,
+                    if c.raw.rooms == 1 { "" } else { "s" },
                     c.n_providers(),
                     c.n_users(),
                     c.n_clients()

@@ -27,6 +27,30 @@ impl MimiModel {
         let b = &cfg.raw.bounds;
         let ops = &cfg.ops;
         let upd_ok = s.count.updates < b.max_updates && s.hub.epoch < b.max_commits + 1;
+        // consent decisions (protocol-06 §5.7): the first client of each user acts for it
+        // (consent is not room-scoped here: offered once, with room 0's actions)
+        if let Some(cons) = cfg
+            .consent
+            .as_ref()
+            .filter(|c| c.grant_revoke && s.cur_room == 0)
+        {
+            if s.count.consent < cons.max_ops {
+                for t in 0..cfg.n_users() as u8 {
+                    let Some(c) = cfg.clients_of(t).next() else {
+                        continue;
+                    };
+                    for r in 0..cfg.n_users() as u8 {
+                        if r != t {
+                            out.push(Action::Consent {
+                                client: c,
+                                requester: r,
+                                grant: !s.consent.contains(&(r, t)),
+                            });
+                        }
+                    }
+                }
+            }
+        }
         for c in 0..cfg.n_clients() as u8 {
             let u = cfg.client_user[usize::from(c)];
             let mal = cfg.is_malicious(c);
@@ -215,11 +239,23 @@ impl MimiModel {
                 let lying_follower =
                     cfg.raw.adversaries.malicious_follower == Some(cfg.client_provider(c));
                 if mal || lying_follower {
-                    for (t, _) in &room.participants {
-                        if *t != u {
+                    // claimed: a participant, or (a lying follower holds its own users'
+                    // credentials) any user of the follower, e.g. one not in this room
+                    let mut claims: Vec<u8> = room.participants.iter().map(|(t, _)| *t).collect();
+                    if lying_follower {
+                        let own = cfg.client_provider(c);
+                        claims.extend(
+                            (0..cfg.n_users() as u8)
+                                .filter(|t| cfg.user_provider[usize::from(*t)] == own),
+                        );
+                        claims.sort_unstable();
+                        claims.dedup();
+                    }
+                    for t in claims {
+                        if t != u {
                             out.push(Action::Send {
                                 client: c,
-                                claimed: *t,
+                                claimed: t,
                             });
                         }
                     }
@@ -448,9 +484,14 @@ impl MimiModel {
         let req_p = cfg.client_provider(c);
         let tgt_p = cfg.user_provider[usize::from(t)];
         let members = s.hub.members.clone();
+        let req_u = cfg.client_user[usize::from(c)];
+        // consent (protocol-06 §5.2, §5.7): the target's provider answers noConsent, with
+        // no clients, unless the target has granted the requester a scope
+        let consented = cfg.consent.is_none() || s.consent.contains(&(req_u, t));
+        let refuse = !consented && !cfg.mutated(Mutation::FollowerSkipsConsentCheck);
         let mut got = Vec::new();
         for x in cfg.clients_of(t).collect::<Vec<_>>() {
-            if members.contains(&x) {
+            if refuse || members.contains(&x) {
                 continue;
             }
             let cl = &mut s.clients[usize::from(x)];
@@ -462,6 +503,15 @@ impl MimiModel {
                 cl.kps_left -= 1;
             }
             got.push(KpRef { client: x, serial });
+        }
+        if refuse {
+            properties::witness(s, W::ConsentRefused);
+        } else if !got.is_empty() && cfg.consent.is_some() {
+            if consented {
+                properties::witness(s, W::ConsentedFetch);
+            } else {
+                properties::violate(s, V::KpConsent);
+            }
         }
         for kp in got {
             if !s.kp_issued.insert(kp) {

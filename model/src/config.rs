@@ -87,6 +87,44 @@ pub struct PreauthCfg {
     pub role: u8,
 }
 
+/// One consent scope (protocol-06 §5.7): `requester` may fetch `target`'s KeyPackages
+/// (any room).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentPairCfg {
+    /// Requesting user.
+    pub requester: String,
+    /// Target user (who consented).
+    pub target: String,
+}
+
+/// Explicit consent on the key-material path (protocol-06 §5.2, §5.7). Without this
+/// table every fetch is consented (the earlier model's assumption).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentCfg {
+    /// Scopes granted when the run starts.
+    #[serde(default)]
+    pub initial: Vec<ConsentPairCfg>,
+    /// Target users may grant and revoke consent (`/updateConsent`) during the run.
+    #[serde(default = "yes")]
+    pub grant_revoke: bool,
+    /// Maximum number of grant/revoke operations.
+    #[serde(default = "one")]
+    pub max_ops: u8,
+}
+
+/// Resolved consent settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consent {
+    /// Initially granted (requester user, target user) scopes.
+    pub initial: Vec<(u8, u8)>,
+    /// Grant/revoke operations enabled.
+    pub grant_revoke: bool,
+    /// Bound on grant/revoke operations.
+    pub max_ops: u8,
+}
+
 /// Raw configuration as read from TOML.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +137,7 @@ pub struct RawConfig {
     pub providers: Vec<String>,
     /// Users; the first user creates the room and is its admin.
     pub users: Vec<UserCfg>,
-    /// Number of rooms (the model supports exactly 1).
+    /// Number of rooms hosted at the hub (1..=3; default 1). The first user creates them all.
     #[serde(default = "one")]
     pub rooms: u8,
     /// Enabled operations (see `Op` names in the README).
@@ -140,6 +178,9 @@ pub struct RawConfig {
     /// Optional mutation name.
     #[serde(default)]
     pub mutation: Option<String>,
+    /// Explicit consent for key-material fetches (absent: every fetch is consented).
+    #[serde(default)]
+    pub consent: Option<ConsentCfg>,
     /// Properties the configuration declares as expected to fail (documented findings).
     #[serde(default)]
     pub expected_violations: Vec<String>,
@@ -147,6 +188,9 @@ pub struct RawConfig {
 
 fn one() -> u8 {
     1
+}
+fn yes() -> bool {
+    true
 }
 fn add_roles() -> Vec<u8> {
     vec![2, 3]
@@ -230,6 +274,8 @@ pub struct Config {
     pub malicious_user: Option<u8>,
     /// Preauth entries (user, role).
     pub preauth: Vec<(u8, u8)>,
+    /// Explicit consent (None: every key-material fetch is consented).
+    pub consent: Option<Consent>,
 }
 
 /// Which operations clients may perform.
@@ -343,6 +389,9 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("adversarial", include_str!("../configs/adversarial.toml")),
     ("equivocation", include_str!("../configs/equivocation.toml")),
+    ("consent", include_str!("../configs/consent.toml")),
+    ("two-rooms", include_str!("../configs/two-rooms.toml")),
+    ("peers", include_str!("../configs/peers.toml")),
 ];
 
 impl Config {
@@ -380,8 +429,8 @@ impl Config {
         if raw.users.is_empty() || raw.users.len() > 8 {
             return Err(inv("users", "need 1..=8 users".into()));
         }
-        if raw.rooms != 1 {
-            return Err(inv("rooms", "the model supports exactly one room".into()));
+        if raw.rooms == 0 || raw.rooms > 3 {
+            return Err(inv("rooms", "need 1..=3 rooms".into()));
         }
         if raw.users[0].provider != 0 {
             return Err(inv(
@@ -492,7 +541,37 @@ impl Config {
                 ));
             }
         }
+        let consent = match &raw.consent {
+            None => None,
+            Some(c) => {
+                let mut initial = Vec::new();
+                for pair in &c.initial {
+                    let r = user_index(&pair.requester).ok_or_else(|| {
+                        inv(
+                            "consent.initial",
+                            format!("unknown user `{}`", pair.requester),
+                        )
+                    })?;
+                    let t = user_index(&pair.target).ok_or_else(|| {
+                        inv("consent.initial", format!("unknown user `{}`", pair.target))
+                    })?;
+                    if r == t {
+                        return Err(inv(
+                            "consent.initial",
+                            format!("user `{}` needs no consent from itself", pair.target),
+                        ));
+                    }
+                    initial.push((r, t));
+                }
+                Some(Consent {
+                    initial,
+                    grant_revoke: c.grant_revoke,
+                    max_ops: c.max_ops,
+                })
+            }
+        };
         Ok(Config {
+            consent,
             raw,
             user_provider,
             client_user,

@@ -22,6 +22,12 @@ impl MimiModel {
         match &body.item {
             Item::Commit { commit, .. } => match view {
                 None => true, // no member here (any more): ignored
+                // the external joiner's own commit: its client starts from the GroupInfo
+                // it obtained, whatever this provider's (possibly stale) view says
+                // (`follower_notify`); found by the equivalence suite
+                Some(_) if commit.external && self.cfg.client_provider(commit.committer) == *to => {
+                    true
+                }
                 Some(v) => {
                     commit.epoch < v.epoch
                         || (commit.epoch == v.epoch
@@ -200,11 +206,17 @@ impl MimiModel {
                         continue;
                     }
                     let cl = &s.clients[usize::from(c)];
-                    // decryptable iff the client was a member in the message's epoch
-                    let can = cl.joined_at.is_some_and(|j| j <= msg.epoch)
+                    // decryptable iff the client was a member of this room's group in the
+                    // message's epoch (symbolic keys per room and epoch)
+                    let can = msg.room == s.cur_room
+                        && cl.joined_at.is_some_and(|j| j <= msg.epoch)
                         && cl.left_at.is_none_or(|l| msg.epoch < l);
-                    if !can {
+                    if !can && !cfg.mutated(M::FollowerDeliversToAllClients) {
                         continue;
+                    }
+                    // room isolation: this room's message, to a member of this room's group
+                    if msg.room != s.cur_room || !msg.members_at_accept.contains(&c) {
+                        properties::violate(s, V::RoomIsolation);
                     }
                     // franking check (§5.4.1): content sender must equal sendingUri
                     if msg.claimed != real_user && !cfg.mutated(M::ReceiverSkipsFrankCheck) {

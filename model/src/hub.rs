@@ -576,12 +576,18 @@ impl MimiModel {
             s.hub.real_cred.insert(cm.committer);
         }
         // blocking (§5.3): users removed or banned; unblocking on (re-)addition/unban
-        for u in 0..cfg.n_users() as u8 {
-            let (a, b) = (role_of(&pre_gc, u), role_of(&post, u));
-            if (a != NO_ROLE && b == NO_ROLE) || (a != BANNED && b == BANNED) {
-                s.hub.blocked.insert(u);
-            } else if b != NO_ROLE && b != BANNED && (a == NO_ROLE || a == BANNED) {
-                s.hub.blocked.remove(&u);
+        if cfg.variants.block_until_commit {
+            // variant removed-block=until-commit: the commit carries out every queued
+            // removal (their clients are gone); nothing stays blocked
+            s.hub.blocked.clear();
+        } else {
+            for u in 0..cfg.n_users() as u8 {
+                let (a, b) = (role_of(&pre_gc, u), role_of(&post, u));
+                if (a != NO_ROLE && b == NO_ROLE) || (a != BANNED && b == BANNED) {
+                    s.hub.blocked.insert(u);
+                } else if b != NO_ROLE && b != BANNED && (a == NO_ROLE || a == BANNED) {
+                    s.hub.blocked.remove(&u);
+                }
             }
         }
         if cm.external {
@@ -653,6 +659,25 @@ impl MimiModel {
         }
     }
 
+    /// Monitor of P-FANOUT-SCOPE (protocol-06 §5.5), independent of the fanout code: a
+    /// commit concerns the providers with clients in the group before or after it (and
+    /// the external joiner's); a proposal or message those with clients in the group; a
+    /// Welcome the providers owning one of its joiners.
+    fn fanout_in_scope(&self, s: &State, p: u8, item: &Item) -> bool {
+        let cfg = &self.cfg;
+        let has = |set: &BTreeSet<u8>| set.iter().any(|c| cfg.client_provider(*c) == p);
+        match item {
+            Item::Commit { commit, .. } => {
+                let at = |e: u8| s.hub.history.get(usize::from(e)).map(|h| &h.1);
+                cfg.client_provider(commit.committer) == p
+                    || at(commit.epoch).is_some_and(has)
+                    || at(commit.epoch.saturating_add(1)).is_some_and(has)
+            }
+            Item::Proposal(_) | Item::App { .. } => has(&s.hub.members),
+            Item::Welcome { clients, .. } => clients.iter().any(|c| cfg.client_provider(*c) == p),
+        }
+    }
+
     /// Providers with clients in `members`, in order (0 first).
     pub fn providers_of(&self, members: &BTreeSet<u8>) -> BTreeSet<u8> {
         members
@@ -664,7 +689,7 @@ impl MimiModel {
     /// Fans an item out to every provider with a client in `recip` (§5.5).
     pub fn fanout(&self, s: &mut State, item: Item, recip: &BTreeSet<u8>, validated: bool) {
         let mut provs = self.providers_of(recip);
-        if !validated {
+        if !validated || self.mut_(M::HubFansOutToAllProviders) {
             provs = (1..self.cfg.n_providers() as u8).collect();
         }
         for p in provs {
@@ -685,6 +710,9 @@ impl MimiModel {
         if p == 0 {
             self.follower_notify(s, 0, body);
             return;
+        }
+        if !self.fanout_in_scope(s, p, &body.item) {
+            properties::violate(s, V::FanoutScope);
         }
         if self.cfg.raw.network.lossy_notify {
             s.hub.outbox.push((p, body.clone()));

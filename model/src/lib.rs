@@ -2,7 +2,7 @@
 //!
 //! A hand-written [`stateright::Model`] of the IETF MIMI protocol suite
 //! (draft-ietf-mimi-protocol-06, draft-ietf-mimi-room-policy-03, and the metadata
-//! minimization work): one hub, followers, clients, one room; MLS abstract (epochs,
+//! minimization work): one hub, followers, clients, one or more rooms; MLS abstract (epochs,
 //! member sets, pending proposals, a GroupContext copy of the room state);
 //! cryptography symbolic.
 //!
@@ -13,7 +13,8 @@
 //! * [`model`], `client.rs`, `hub.rs`, `follower.rs`: transitions, each citing its draft section.
 //! * [`properties`]: named `P-…` properties and their catalogue.
 //! * [`variants`], [`mutations`]: spec variants and mutation witnesses.
-//! * [`symmetry`]: symmetry reduction over interchangeable clients of one user.
+//! * [`symmetry`]: symmetry reduction over interchangeable clients of one user and
+//!   interchangeable users of one provider.
 //! * [`msc`]: counterexample → message-sequence chart (text and Mermaid).
 //! * [`cli`], [`explorer`]: the `check` and `explore` entry points.
 //!

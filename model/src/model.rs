@@ -45,6 +45,38 @@ impl MimiModel {
             .collect()
     }
 
+    /// Groups of interchangeable users (protocol-06 treats the users of one provider
+    /// alike): same provider and client count; not the room creator, not an adversary,
+    /// not named by the preauthorization list or an initial consent scope.
+    pub fn user_symmetry_groups(&self) -> Vec<Vec<u8>> {
+        let cfg = &self.cfg;
+        let special = |u: u8| {
+            u == 0
+                || cfg.malicious_user == Some(u)
+                || cfg.preauth.iter().any(|(p, _)| *p == u)
+                || cfg
+                    .consent
+                    .as_ref()
+                    .is_some_and(|c| c.initial.iter().any(|(r, t)| *r == u || *t == u))
+        };
+        let mut groups: Vec<Vec<u8>> = Vec::new();
+        for u in 0..cfg.n_users() as u8 {
+            if special(u) {
+                continue;
+            }
+            let key = (cfg.user_provider[usize::from(u)], cfg.clients_of(u).count());
+            match groups.iter_mut().find(|g| {
+                let v = g[0];
+                (cfg.user_provider[usize::from(v)], cfg.clients_of(v).count()) == key
+            }) {
+                Some(g) => g.push(u),
+                None => groups.push(vec![u]),
+            }
+        }
+        groups.retain(|g| g.len() > 1);
+        groups
+    }
+
     /// Sends a message: appended (ordered) or inserted in sorted position (unordered,
     /// a canonical multiset).
     pub fn send(&self, s: &mut State, m: Msg) {
@@ -136,7 +168,11 @@ impl MimiModel {
 
 /// The representative of a state's symmetry class (for `CheckerBuilder::symmetry_fn`).
 pub fn representative(s: &State) -> State {
-    crate::symmetry::representative(s, &s.sym.perms, s.sym.unordered)
+    if s.sym.user_syms.len() > 1 {
+        crate::symmetry::representative_with_users(s, &s.sym.user_syms, s.sym.unordered)
+    } else {
+        crate::symmetry::representative(s, &s.sym.perms, s.sym.unordered)
+    }
 }
 
 impl Model for MimiModel {
@@ -158,15 +194,84 @@ impl Model for MimiModel {
             clients,
             net: Vec::new(),
             know: vec![BTreeSet::new(); cfg.n_providers()],
+            consent: cfg
+                .consent
+                .as_ref()
+                .map(|c| c.initial.iter().copied().collect())
+                .unwrap_or_default(),
             sym: std::sync::Arc::new(crate::state::SymInfo {
                 perms: crate::symmetry::permutations(cfg.n_clients(), &self.symmetry_groups()),
+                user_syms: crate::symmetry::symmetries(
+                    cfg.n_clients(),
+                    &(0..cfg.n_users() as u8)
+                        .map(|u| cfg.clients_of(u).collect())
+                        .collect::<Vec<_>>(),
+                    &self.user_symmetry_groups(),
+                    &self.symmetry_groups(),
+                ),
                 unordered: cfg.raw.network.ordering == Ordering::Unordered,
             }),
+            others: (1..cfg.raw.rooms)
+                .map(|_| crate::state::RoomSlot {
+                    prov: vec![Follower::default(); cfg.n_providers()],
+                    clients: vec![Client::default(); cfg.n_clients()],
+                    know: vec![BTreeSet::new(); cfg.n_providers()],
+                    ..Default::default()
+                })
+                .collect(),
             ..State::default()
         }]
     }
 
     fn actions(&self, s: &State, out: &mut Vec<Action>) {
+        self.room_actions(s, out);
+        // further rooms (protocol-06 §4.3: one hub state per room), after room 0 exists
+        if s.created {
+            for r in 1..self.cfg.raw.rooms {
+                let t = crate::state::in_room(s, r);
+                let mut acts = Vec::new();
+                self.room_actions(&t, &mut acts);
+                out.extend(acts.into_iter().map(|a| Action::InRoom(r, Box::new(a))));
+            }
+        }
+        if self.cfg.prune_noop_actions {
+            out.retain(|a| self.next_state(s, a.clone()).is_some());
+        }
+    }
+
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        if let Action::InRoom(r, a) = action {
+            let t = crate::state::in_room(last, r);
+            let mut n = self.next_room_state(&t, *a)?;
+            crate::state::swap_room(&mut n, r);
+            return Some(n);
+        }
+        self.next_room_state(last, action)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        properties::stateright_properties(self)
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        crate::msc::action_label(self, a)
+    }
+
+    fn format_step(&self, last: &State, a: Action) -> Option<String> {
+        let lines = crate::msc::step_lines(self, last, &a);
+        Some(
+            lines
+                .iter()
+                .map(|l| l.text())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+}
+
+impl MimiModel {
+    /// The actions of the room currently in the main fields of `s`.
+    fn room_actions(&self, s: &State, out: &mut Vec<Action>) {
         if !s.created {
             out.push(Action::Create);
             return;
@@ -190,12 +295,10 @@ impl Model for MimiModel {
             }
         }
         self.client_actions(s, out);
-        if self.cfg.prune_noop_actions {
-            out.retain(|a| self.next_state(s, a.clone()).is_some());
-        }
     }
 
-    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+    /// The transition of an action of the room in the main fields of `last`.
+    fn next_room_state(&self, last: &State, action: Action) -> Option<State> {
         let mut s = last.clone();
         match action {
             Action::Create => {
@@ -224,6 +327,22 @@ impl Model for MimiModel {
                 properties::witness(&mut s, W::Created);
             }
             Action::Fetch { client, target } => self.fetch(&mut s, client, target),
+            Action::Consent {
+                client,
+                requester,
+                grant,
+            } => {
+                // protocol-06 §5.7: the target's provider records the decision and tells
+                // the requester's provider directly (/updateConsent, no hub)
+                let target = self.cfg.client_user[usize::from(client)];
+                s.count.consent += 1;
+                if grant {
+                    s.consent.insert((requester, target));
+                } else {
+                    s.consent.remove(&(requester, target));
+                    properties::witness(&mut s, W::ConsentRevoked);
+                }
+            }
             Action::Commit {
                 client,
                 op,
@@ -282,6 +401,7 @@ impl Model for MimiModel {
                     epoch: v.epoch,
                     members_at_accept: BTreeSet::new(),
                     blocked_at_accept: BTreeSet::new(),
+                    room: s.cur_room,
                 };
                 // the sender's own provider knows which of its clients sent
                 self.learn(
@@ -323,31 +443,12 @@ impl Model for MimiModel {
                 p.restarts += 1;
                 properties::witness(&mut s, W::Restarted);
             }
+            // never produced inside a room (see `next_state`)
+            Action::InRoom(..) => return None,
         }
         Some(s)
     }
 
-    fn properties(&self) -> Vec<Property<Self>> {
-        properties::stateright_properties(self)
-    }
-
-    fn format_action(&self, a: &Action) -> String {
-        crate::msc::action_label(self, a)
-    }
-
-    fn format_step(&self, last: &State, a: Action) -> Option<String> {
-        let lines = crate::msc::step_lines(self, last, &a);
-        Some(
-            lines
-                .iter()
-                .map(|l| l.text())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    }
-}
-
-impl MimiModel {
     /// Dispatches a delivered message.
     fn process(&self, s: &mut State, m: Msg, equivocate: Option<u8>) {
         match m {

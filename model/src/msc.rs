@@ -144,6 +144,16 @@ pub fn action_label(m: &MimiModel, a: &Action) -> String {
             op,
             if *real_cred { " (real credential)" } else { "" }
         ),
+        Action::Consent {
+            client,
+            requester,
+            grant,
+        } => format!(
+            "{} {} consent for {}",
+            cfg.client_name(*client),
+            if *grant { "grants" } else { "revokes" },
+            cfg.user_name(*requester)
+        ),
         Action::Leave { client } => format!("{} leaves", cfg.client_name(*client)),
         Action::GroupInfo { client } => format!("{} requests GroupInfo", cfg.client_name(*client)),
         Action::ExternalJoin { client } => format!("{} external join", cfg.client_name(*client)),
@@ -164,11 +174,28 @@ pub fn action_label(m: &MimiModel, a: &Action) -> String {
         ),
         Action::Restart(f) => format!("{} restarts", cfg.provider_name(*f)),
         Action::Duplicate(i) => format!("duplicate #{i}"),
+        Action::InRoom(r, a) => format!("[room {r}] {}", action_label(m, a)),
     }
 }
 
 /// Chart lines for one step: the protocol message(s) the action sends or delivers.
 pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
+    if m.cfg.raw.rooms > 1 {
+        // every line names the room its endpoint path carries ({roomId})
+        let (r, inner, st) = match a {
+            Action::InRoom(r, inner) => (*r, inner.as_ref(), crate::state::in_room(last, *r)),
+            other => (0, other, last.clone()),
+        };
+        let mut lines = room_step_lines(m, &st, inner);
+        for x in &mut lines {
+            x.fields = format!("roomId=r{r} {}", x.fields);
+        }
+        return lines;
+    }
+    room_step_lines(m, last, a)
+}
+
+fn room_step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
     let cfg = &m.cfg;
     let hub = || cfg.provider_name(0);
     let pn = |p: u8| cfg.provider_name(p);
@@ -180,6 +207,7 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
         )
     };
     match a {
+        Action::InRoom(..) => vec![],
         Action::Create => vec![l(
             cn(0),
             pn(0),
@@ -195,6 +223,15 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                 cfg.user_name(cfg.client_user[usize::from(*client)]),
                 cfg.user_name(*target)
             );
+            let req_u = cfg.client_user[usize::from(*client)];
+            let refused = cfg.consent.is_some()
+                && !last.consent.contains(&(req_u, *target))
+                && !cfg.mutated(crate::mutations::Mutation::FollowerSkipsConsentCheck);
+            let answer = if refused {
+                "userStatus=noConsent, no clients"
+            } else {
+                "one-time KeyPackages reserved"
+            };
             let mut v = vec![];
             if rp != 0 {
                 v.push(l(
@@ -217,7 +254,7 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                     pn(tp),
                     hub(),
                     "200 KeyMaterialResponse",
-                    "one-time KeyPackages reserved".into(),
+                    answer.into(),
                     "protocol-06 §5.2",
                 ));
             }
@@ -226,7 +263,11 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
                     hub(),
                     pn(rp),
                     "200 KeyMaterialResponse",
-                    "hub records KeyPackageRef→provider".into(),
+                    if refused {
+                        answer.into()
+                    } else {
+                        "hub records KeyPackageRef→provider".to_string()
+                    },
                     "protocol-06 §5.2",
                 ));
             }
@@ -273,6 +314,37 @@ pub fn step_lines(m: &MimiModel, last: &State, a: &Action) -> Vec<MscLine> {
             )],
             None => vec![],
         },
+        Action::Consent {
+            client,
+            requester,
+            grant,
+        } => {
+            let tp = cfg.client_provider(*client);
+            let rp = cfg.user_provider[usize::from(*requester)];
+            let f = format!(
+                "consentOperation={} requesterUri={} targetUri={}",
+                if *grant { "grant" } else { "revoke" },
+                cfg.user_name(*requester),
+                cfg.user_name(cfg.client_user[usize::from(*client)])
+            );
+            if tp == rp {
+                vec![l(
+                    cn(*client),
+                    pn(tp),
+                    "[[local consent]]",
+                    f,
+                    "protocol-06 §5.7",
+                )]
+            } else {
+                vec![l(
+                    pn(tp),
+                    pn(rp),
+                    "POST /updateConsent",
+                    f,
+                    "protocol-06 §5.7",
+                )]
+            }
+        }
         Action::GroupInfo { client } => vec![l(
             cn(*client),
             pn(cfg.client_provider(*client)),

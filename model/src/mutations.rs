@@ -60,6 +60,12 @@ pub enum Mutation {
     HubIgnoresPendingRemoval,
     /// Clients compute participant-list indexes off by one.
     ClientMiscomputesIndex,
+    /// The target provider answers `/keyMaterial` without checking consent.
+    FollowerSkipsConsentCheck,
+    /// The hub sends every `/notify` of a room to every follower provider.
+    HubFansOutToAllProviders,
+    /// A follower delivers a room's application messages to all its local clients.
+    FollowerDeliversToAllClients,
 }
 
 /// Catalogue entry for `--list-mutations`.
@@ -108,6 +114,9 @@ const TABLE: &[(Mutation, MutationInfo)] = &[
     (Mutation::HubDropsInvalidatedProposals, MutationInfo { name: "hub-drops-invalidated-proposals", description: "hub re-queues no invalidated proposal after an external commit", property: "P-LEAVE-NEXT-EPOCH", config: "leave-join", section: "protocol-06 §5.5", variants: &[("regenerate", "all")] }),
     (Mutation::HubIgnoresPendingRemoval, MutationInfo { name: "hub-ignores-pending-removal", description: "hub accepts application messages while a removal is pending (despite the variant)", property: "P-BLOCKED-RECEIVER", config: "small", section: "protocol-06 §5.3, §5.4", variants: &[("app-while-removal-pending", "reject")] }),
     (Mutation::ClientMiscomputesIndex, MutationInfo { name: "client-miscomputes-index", description: "clients address participant-list entries one index too far", property: "P-LIST-INTENT", config: "adversarial", section: "protocol-06 §7.5", variants: &[("list-addressing", "index")] }),
+    (Mutation::FollowerSkipsConsentCheck, MutationInfo { name: "follower-skips-consent-check", description: "the target provider hands out KeyPackages to a requester its user has not consented to", property: "P-KP-CONSENT", config: "consent", section: "protocol-06 §5.2, §5.7", variants: &[] }),
+    (Mutation::HubFansOutToAllProviders, MutationInfo { name: "hub-fans-out-to-all-providers", description: "hub sends each /notify of a room to every follower, also those without participants in the room", property: "P-FANOUT-SCOPE", config: "two-rooms", section: "protocol-06 §5.5", variants: &[] }),
+    (Mutation::FollowerDeliversToAllClients, MutationInfo { name: "follower-delivers-to-all-clients", description: "a follower hands a room's application message to all its local clients, members of the room or not", property: "P-ROOM-ISOLATION", config: "two-rooms", section: "protocol-06 §5.5", variants: &[] }),
 ];
 
 impl Mutation {

@@ -55,6 +55,12 @@ pub enum V {
     FrankSender,
     /// a list operation resolved to a different user than its sender meant
     ListIntent,
+    /// KeyPackages handed out to a requester the target has not consented to
+    KpConsent,
+    /// a /notify of a room went to a provider with no participant client in that room
+    FanoutScope,
+    /// a client received an application message of a room it is not a member of
+    RoomIsolation,
 }
 
 /// Witness bits.
@@ -119,11 +125,17 @@ pub enum W {
     FrankRejected,
     /// concurrent commits: a commit was rejected with wrongEpoch after another was accepted
     Concurrent,
+    /// a /keyMaterial request was refused for lack of consent (noConsent)
+    ConsentRefused,
+    /// KeyPackages were handed out under an explicit consent
+    ConsentedFetch,
+    /// a consent was revoked
+    ConsentRevoked,
 }
 
 /// Property ids of the violation bits set in `bits`.
 pub fn violation_names(bits: u64) -> Vec<&'static str> {
-    const NAMES: [&str; 18] = [
+    const NAMES: [&str; 21] = [
         "P-REMOVE-SAME-COMMIT",
         "P-ONE-OP-PER-USER",
         "P-ONE-METADATA",
@@ -142,6 +154,9 @@ pub fn violation_names(bits: u64) -> Vec<&'static str> {
         "P-BLOCKED-RECEIVER",
         "P-MM-9",
         "P-LIST-INTENT",
+        "P-KP-CONSENT",
+        "P-FANOUT-SCOPE",
+        "P-ROOM-ISOLATION",
     ];
     NAMES
         .iter()
@@ -211,8 +226,33 @@ fn mmr(c: &Config) -> bool {
 fn semi(c: &Config) -> bool {
     c.raw.mode == RoomMode::SemiPrivate
 }
+fn consent(c: &Config) -> bool {
+    c.consent.is_some()
+}
 
+/// Evaluates a per-room condition on every room (`always`/`eventually`: all rooms must
+/// satisfy it; `sometimes`: one room suffices). With one room this is `cond(m, s)`.
+fn over_rooms(kind: Kind, m: &MimiModel, s: &State, cond: Cond) -> bool {
+    let here = cond(m, s);
+    if s.others.is_empty() {
+        return here;
+    }
+    let mut rest = (1..=s.others.len() as u8).map(|r| cond(m, &crate::state::in_room(s, r)));
+    match kind {
+        Kind::Sometimes => here || rest.any(|x| x),
+        Kind::Always | Kind::Eventually => here && rest.all(|x| x),
+    }
+}
+
+// Per-room state properties: quantified over all rooms.
 macro_rules! e {
+    ($id:expr, $kind:ident, $desc:expr, [$($r:expr),*], [$($sec:expr),*], $cond:expr, $app:expr) => {
+        Entry { info: PropertyInfo { id: $id, kind: Kind::$kind, description: $desc, requirements: &[$($r),*], sections: &[$($sec),*] }, cond: |m: &MimiModel, s: &State| over_rooms(Kind::$kind, m, s, $cond), applies: $app }
+    };
+}
+
+// Properties of run-wide ghost bits (set by monitors in whichever room): not per room.
+macro_rules! eg {
     ($id:expr, $kind:ident, $desc:expr, [$($r:expr),*], [$($sec:expr),*], $cond:expr, $app:expr) => {
         Entry { info: PropertyInfo { id: $id, kind: Kind::$kind, description: $desc, requirements: &[$($r),*], sections: &[$($sec),*] }, cond: $cond, applies: $app }
     };
@@ -220,13 +260,13 @@ macro_rules! e {
 
 macro_rules! wit {
     ($id:expr, $w:ident, $desc:expr, [$($r:expr),*], [$($sec:expr),*], $app:expr) => {
-        e!($id, Sometimes, $desc, [$($r),*], [$($sec),*], |_m: &MimiModel, s: &State| has_w(s, W::$w), $app)
+        eg!($id, Sometimes, $desc, [$($r),*], [$($sec),*], |_m: &MimiModel, s: &State| has_w(s, W::$w), $app)
     };
 }
 
 macro_rules! mon {
     ($id:expr, $v:ident, $desc:expr, [$($r:expr),*], [$($sec:expr),*]) => {
-        e!($id, Always, $desc, [$($r),*], [$($sec),*], |_m: &MimiModel, s: &State| !has_v(s, V::$v), all)
+        eg!($id, Always, $desc, [$($r),*], [$($sec),*], |_m: &MimiModel, s: &State| !has_v(s, V::$v), all)
     };
 }
 
@@ -357,6 +397,17 @@ fn epoch2(_m: &MimiModel, s: &State) -> bool {
         .any(|p| p.view.as_ref().is_some_and(|v| v.epoch >= 2))
 }
 
+fn rooms_diverge(_m: &MimiModel, s: &State) -> bool {
+    let users = |h: &crate::state::Hub| -> BTreeSet<u8> {
+        h.gc.participants.iter().map(|(u, _)| *u).collect()
+    };
+    has_w(s, W::AppDelivered)
+        && s.hub.epoch >= 1
+        && s.others
+            .iter()
+            .any(|o| o.created && o.hub.epoch >= 1 && users(&o.hub) != users(&s.hub))
+}
+
 fn table() -> Vec<Entry> {
     vec![
         e!("P-LIST-BEFORE-ADD", Always, "every MLS member's user is in the participant list with a non-banned role", ["PROTO-INV-1", "PROTO-INV-2", "POLICY-T12", "POLICY-I3"], ["protocol-06 §5.3", "room-policy-03 §3"], list_before_add, all),
@@ -386,8 +437,11 @@ fn table() -> Vec<Entry> {
         e!("P-MM-4", Always, "MMR: every member leaf carries a pseudonymous credential", ["MM-4", "PROTO-INV-8"], ["protocol-06 §6.1"], mm4, mmr),
         e!("P-MM-8", Always, "followers never learn the sender of another provider's application message", ["MM-8", "PROTO-INV-30"], ["protocol-06 §5.4, §5.5"], mm8, all),
         mon!("P-MM-9", FrankSender, "a receiver only attributes a message to the user the hub authorized (sendingUri = real sender)", ["MM-9", "PROTO-INV-29"]  , ["protocol-06 §5.4.1"]),
-        e!("P-MM-11", Always, "MMR/any: a one-time KeyPackage appears in at most one response", ["MM-11", "PROTO-INV-17"], ["protocol-06 §5.2"], |_m: &MimiModel, s: &State| !has_v(s, V::KpOneTime), all),
-        e!("P-MM-12", Always, "MMR: every accepted change is authorized by the role of the signer's (pseudonymous) list entry", ["MM-12"], ["metadata A.6", "room-policy-03 §8"], |_m: &MimiModel, s: &State| !has_v(s, V::Authorized), mmr),
+        eg!("P-MM-11", Always, "MMR/any: a one-time KeyPackage appears in at most one response", ["MM-11", "PROTO-INV-17"], ["protocol-06 §5.2"], |_m: &MimiModel, s: &State| !has_v(s, V::KpOneTime), all),
+        eg!("P-MM-12", Always, "MMR: every accepted change is authorized by the role of the signer's (pseudonymous) list entry", ["MM-12"], ["metadata A.6", "room-policy-03 §8"], |_m: &MimiModel, s: &State| !has_v(s, V::Authorized), mmr),
+        eg!("P-KP-CONSENT", Always, "no KeyPackage of a user is handed out to a requester the user has not consented to (noConsent otherwise)", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |_m: &MimiModel, s: &State| !has_v(s, V::KpConsent), consent),
+        mon!("P-FANOUT-SCOPE", FanoutScope, "every /notify of a room goes to a provider with a participant client in that room (before or after the event), or owning the Welcome's KeyPackage", ["PROTO-5.5-01"], ["protocol-06 §5.5"]),
+        mon!("P-ROOM-ISOLATION", RoomIsolation, "a client receives an application message of a room only if it is a member of that room's group (a user in one room never receives another room's messages)", ["PROTO-4.2-01"], ["protocol-06 §4.2, §5.4, §5.5"]),
         e!("P-CONVERGED", Eventually, "liveness: in every quiescent state, every provider with members is at the hub's epoch and state", ["PROTO-INV-12", "PROTO-INV-25", "PROTO-INV-9"], ["protocol-06 §5.5"], quiescent_converged, all),
         e!("P-REACH-QUIESCENT", Sometimes, "a quiescent state after at least one commit is reachable", ["PROTO-INV-12"], ["protocol-06 §5.5"], quiescent_nontrivial, all),
         wit!("P-REACH-CREATED", Created, "the room is created", ["PROTO-INV-15"], ["protocol-06 §3.1"], all),
@@ -416,6 +470,10 @@ fn table() -> Vec<Entry> {
         wit!("P-REACH-RESTART", Restarted, "a follower restarts", ["PROTO-INV-24"], ["protocol-06 §5.5"], |c| c.raw.network.follower_restarts > 0),
         wit!("P-REACH-EQUIVOCATION", Equivocated, "the hub equivocates", ["PROTO-INV-9"], ["protocol-06 §7.1"], |c| c.raw.adversaries.equivocating_hub),
         wit!("P-REACH-FRANK-REJECT", FrankRejected, "a receiver rejects a forged sendingUri by the frank", ["PROTO-INV-29"], ["protocol-06 §5.4.1"], |c| c.ops.app_message && (c.malicious_user.is_some() || c.raw.adversaries.malicious_follower.is_some())),
+        wit!("P-REACH-CONSENT-REFUSED", ConsentRefused, "a /keyMaterial request is refused with noConsent", ["PROTO-INV-21"], ["protocol-06 §5.2"], consent),
+        wit!("P-REACH-CONSENTED-FETCH", ConsentedFetch, "KeyPackages are handed out under an explicit consent", ["PROTO-INV-21"], ["protocol-06 §5.2, §5.7"], |c| consent(c) && c.ops.add),
+        wit!("P-REACH-CONSENT-REVOKED", ConsentRevoked, "a target user revokes a consent (/updateConsent revoke)", ["PROTO-5.7-01"], ["protocol-06 §5.7"], |c| c.consent.as_ref().is_some_and(|x| x.grant_revoke && (x.max_ops >= 2 || !x.initial.is_empty()))),
+        eg!("P-REACH-ROOMS-DIVERGE", Sometimes, "two rooms have different participant lists and an application message is delivered (the states P-ROOM-ISOLATION and P-FANOUT-SCOPE talk about)", ["PROTO-4.2-01"], ["protocol-06 §4.3, §5.5"], rooms_diverge, |c| c.raw.rooms > 1 && c.ops.app_message),
         e!("P-REACH-FOLLOWER-EPOCH-2", Sometimes, "some follower reaches epoch 2", ["PROTO-INV-9"], ["protocol-06 §5.5"], epoch2, |c| c.n_providers() > 1 && c.raw.bounds.max_commits >= 2),
     ]
 }

@@ -171,6 +171,8 @@ pub struct AppMsg {
     pub members_at_accept: BTreeSet<u8>,
     /// Ghost: users the hub had seen removed when it accepted it.
     pub blocked_at_accept: BTreeSet<u8>,
+    /// Room the message was sent in (its `/submitMessage/{roomId}` path).
+    pub room: u8,
 }
 
 /// One fanout item (FanoutMessage, protocol-06 §5.5).
@@ -380,6 +382,8 @@ pub struct Counters {
     pub gi: u8,
     /// network duplications so far (bounded)
     pub dups: u8,
+    /// consent grant/revoke operations
+    pub consent: u8,
 }
 
 /// The whole state.
@@ -405,16 +409,75 @@ pub struct State {
     pub kp_issued: BTreeSet<KpRef>,
     /// Metadata knowledge per provider (index 0 = hub).
     pub know: Vec<BTreeSet<Fact>>,
+    /// Consent scopes (requester user, target user) the target's provider holds as
+    /// granted (protocol-06 §5.7; any-room scope). Used only with explicit consent.
+    pub consent: BTreeSet<(u8, u8)>,
     /// Constant per run: the client permutations of the symmetry reduction.
     pub sym: std::sync::Arc<SymInfo>,
+    /// Rooms 1..N-1 (configuration `rooms`); the fields above hold room 0. A transition
+    /// in room r swaps room r into those fields (`swap_room`), runs the single-room
+    /// rules, and swaps it back, so every room-scoped datum (hub state, provider views,
+    /// the clients' group state, in-flight requests of `/…/{roomId}` endpoints, metadata
+    /// knowledge) belongs to exactly one room.
+    pub others: Vec<RoomSlot>,
+    /// Room whose data the main fields hold during a transition (0 in every stored state).
+    pub cur_room: u8,
+}
+
+/// The room-scoped part of the state for one room other than room 0.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct RoomSlot {
+    /// Room created?
+    pub created: bool,
+    /// The hub's state for this room.
+    pub hub: Hub,
+    /// Per-provider views of this room's group.
+    pub prov: Vec<Follower>,
+    /// Per-client state in this room's group (`kps_left` unused: KeyPackages are global).
+    pub clients: Vec<Client>,
+    /// In-flight requests of this room's endpoints.
+    pub net: Vec<Msg>,
+    /// Metadata knowledge about this room, per provider.
+    pub know: Vec<BTreeSet<Fact>>,
+}
+
+/// Swaps room `r` (≥ 1) into the main fields of `s`; a second call swaps it back.
+/// Room 0 is a no-op. One-time KeyPackages (`Client::kps_left`) stay global.
+pub fn swap_room(s: &mut State, r: u8) {
+    if r == 0 {
+        return;
+    }
+    let Some(slot) = s.others.get_mut(usize::from(r) - 1) else {
+        return;
+    };
+    std::mem::swap(&mut s.created, &mut slot.created);
+    std::mem::swap(&mut s.hub, &mut slot.hub);
+    std::mem::swap(&mut s.prov, &mut slot.prov);
+    std::mem::swap(&mut s.net, &mut slot.net);
+    std::mem::swap(&mut s.know, &mut slot.know);
+    for (cl, o) in s.clients.iter_mut().zip(slot.clients.iter_mut()) {
+        std::mem::swap(cl, o);
+        std::mem::swap(&mut cl.kps_left, &mut o.kps_left);
+    }
+    s.cur_room = if s.cur_room == 0 { r } else { 0 };
+}
+
+/// A copy of `s` with room `r` in the main fields.
+pub fn in_room(s: &State, r: u8) -> State {
+    let mut t = s.clone();
+    swap_room(&mut t, r);
+    t
 }
 
 /// Constant symmetry data carried by every state (stateright's symmetry hook is a plain
 /// `fn` pointer and cannot capture the configuration).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct SymInfo {
-    /// Client-id permutations (each maps client c to p[c]).
+    /// Client-id permutations (each maps client c to p[c]); devices of one user only.
     pub perms: Vec<Vec<u8>>,
+    /// Symmetries (client map, user map) that also permute interchangeable users of one
+    /// provider; used instead of `perms` when it has more than the identity.
+    pub user_syms: Vec<(Vec<u8>, Vec<u8>)>,
     /// Whether the network is an unordered (sorted) multiset.
     pub unordered: bool,
 }
@@ -486,6 +549,15 @@ pub enum Action {
         /// leaving client
         client: u8,
     },
+    /// A target user grants or revokes a requester's consent (`/updateConsent`, §5.7).
+    Consent {
+        /// client of the target user acting
+        client: u8,
+        /// requesting user the scope names
+        requester: u8,
+        /// grant (true) or revoke (false)
+        grant: bool,
+    },
     /// Client asks for the GroupInfo (§5.6).
     GroupInfo {
         /// requesting client
@@ -515,4 +587,6 @@ pub enum Action {
     Restart(u8),
     /// Duplicate the in-flight `/notify` at this index.
     Duplicate(usize),
+    /// An action of room r ≥ 1 (room 0's actions are not wrapped).
+    InRoom(u8, Box<Action>),
 }

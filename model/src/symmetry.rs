@@ -1,167 +1,290 @@
-//! Symmetry reduction: the clients (devices) of one user are interchangeable, except
-//! the room creator's (its first client creates the room). The representative of a state
-//! is the least state (by `Ord`) over all permutations of each such user's clients; every
-//! client id in the state (hub, views, network, ghosts) is renamed consistently.
-//! stateright 0.31 applies symmetry in its DFS and simulation checkers.
+//! Symmetry reduction over interchangeable parties:
+//!
+//! * the clients (devices) of one user, except the room creator's (its first client
+//!   creates the room);
+//! * the users of one provider that the configuration treats alike: same provider, same
+//!   number of clients, not the creator, not an adversary, not named by the preauth list
+//!   or by an initial consent scope.
+//!
+//! A symmetry is a pair (client map, user map); the client map sends the k-th client of
+//! user u to the k-th client of the user map's image of u, composed with a permutation
+//! of devices. The representative of a state is the least state (by `Ord`) over all
+//! symmetries; every client and user id in the state (hub, views, network, ghosts,
+//! knowledge, consent, every room) is renamed consistently. stateright 0.31 applies
+//! symmetry in its DFS and simulation checkers.
 
 use crate::state::{
-    AppMsg, Client, Commit, Handshake, Item, KpRef, Msg, Notify, Op, Proposal, State, View,
+    AppMsg, Client, Commit, Fact, Follower, Handshake, Hub, Item, KpRef, Msg, Notify, Op, Proposal,
+    RoomState, State, Target, View,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-fn kp(p: &[u8], k: &KpRef) -> KpRef {
-    KpRef {
-        client: p[usize::from(k.client)],
-        serial: k.serial,
+/// One symmetry: `c[x]` is the new id of client x, `u[x]` the new id of user x.
+#[derive(Clone, Copy)]
+struct Map<'a> {
+    c: &'a [u8],
+    u: &'a [u8],
+}
+
+impl Map<'_> {
+    fn cl(&self, x: u8) -> u8 {
+        self.c.get(usize::from(x)).copied().unwrap_or(x)
     }
-}
-fn set(p: &[u8], s: &BTreeSet<u8>) -> BTreeSet<u8> {
-    s.iter().map(|c| p[usize::from(*c)]).collect()
-}
-fn op(p: &[u8], o: &Op) -> Op {
-    match o {
-        Op::MlsAdd { kp: k } => Op::MlsAdd { kp: kp(p, k) },
-        Op::MlsRemove { client } => Op::MlsRemove {
-            client: p[usize::from(*client)],
-        },
-        other => other.clone(),
+    fn us(&self, x: u8) -> u8 {
+        self.u.get(usize::from(x)).copied().unwrap_or(x)
     }
-}
-fn prop(p: &[u8], x: &Proposal) -> Proposal {
-    Proposal {
-        id: x.id,
-        sender: x.sender.map(|c| p[usize::from(c)]),
-        epoch: x.epoch,
-        ops: x.ops.iter().map(|o| op(p, o)).collect(),
+    fn kp(&self, k: &KpRef) -> KpRef {
+        KpRef {
+            client: self.cl(k.client),
+            serial: k.serial,
+        }
     }
-}
-fn commit(p: &[u8], c: &Commit) -> Commit {
-    Commit {
-        committer: p[usize::from(c.committer)],
-        ops: c.ops.iter().map(|o| op(p, o)).collect(),
-        ..c.clone()
+    fn clients(&self, s: &BTreeSet<u8>) -> BTreeSet<u8> {
+        s.iter().map(|x| self.cl(*x)).collect()
     }
-}
-fn app(p: &[u8], m: &AppMsg) -> AppMsg {
-    AppMsg {
-        sender: p[usize::from(m.sender)],
-        members_at_accept: set(p, &m.members_at_accept),
-        ..m.clone()
+    fn users(&self, s: &BTreeSet<u8>) -> BTreeSet<u8> {
+        s.iter().map(|x| self.us(*x)).collect()
     }
-}
-fn item(p: &[u8], i: &Item) -> Item {
-    match i {
-        Item::Commit { commit: c, stapled } => Item::Commit {
-            commit: commit(p, c),
-            stapled: stapled.iter().map(|x| prop(p, x)).collect(),
-        },
-        Item::Proposal(x) => Item::Proposal(prop(p, x)),
-        Item::App { msg, uri } => Item::App {
-            msg: app(p, msg),
-            uri: *uri,
-        },
-        Item::Welcome {
-            clients,
-            epoch,
-            room,
-            members,
-        } => {
-            let mut cl: Vec<u8> = clients.iter().map(|c| p[usize::from(*c)]).collect();
-            cl.sort();
+    fn room(&self, r: &RoomState) -> RoomState {
+        RoomState {
+            // list order is kept: index-based addressing stays meaningful
+            participants: r
+                .participants
+                .iter()
+                .map(|(x, role)| (self.us(*x), *role))
+                .collect(),
+            ..r.clone()
+        }
+    }
+    fn target(&self, t: &Target) -> Target {
+        match t {
+            Target::User(x) => Target::User(self.us(*x)),
+            Target::Index(i) => Target::Index(*i),
+        }
+    }
+    fn op(&self, o: &Op) -> Op {
+        match o {
+            Op::MlsAdd { kp } => Op::MlsAdd { kp: self.kp(kp) },
+            Op::MlsRemove { client } => Op::MlsRemove {
+                client: self.cl(*client),
+            },
+            Op::PlAdd { user, role } => Op::PlAdd {
+                user: self.us(*user),
+                role: *role,
+            },
+            Op::PlRemove { target, intended } => Op::PlRemove {
+                target: self.target(target),
+                intended: self.us(*intended),
+            },
+            Op::PlSetRole {
+                target,
+                intended,
+                role,
+            } => Op::PlSetRole {
+                target: self.target(target),
+                intended: self.us(*intended),
+                role: *role,
+            },
+            other => other.clone(),
+        }
+    }
+    fn prop(&self, x: &Proposal) -> Proposal {
+        Proposal {
+            id: x.id,
+            sender: x.sender.map(|c| self.cl(c)),
+            epoch: x.epoch,
+            ops: x.ops.iter().map(|o| self.op(o)).collect(),
+        }
+    }
+    fn commit(&self, c: &Commit) -> Commit {
+        Commit {
+            committer: self.cl(c.committer),
+            ops: c.ops.iter().map(|o| self.op(o)).collect(),
+            ..c.clone()
+        }
+    }
+    fn app(&self, m: &AppMsg) -> AppMsg {
+        AppMsg {
+            sender: self.cl(m.sender),
+            claimed: self.us(m.claimed),
+            members_at_accept: self.clients(&m.members_at_accept),
+            blocked_at_accept: self.users(&m.blocked_at_accept),
+            ..m.clone()
+        }
+    }
+    fn item(&self, i: &Item) -> Item {
+        match i {
+            Item::Commit { commit, stapled } => Item::Commit {
+                commit: self.commit(commit),
+                stapled: stapled.iter().map(|x| self.prop(x)).collect(),
+            },
+            Item::Proposal(x) => Item::Proposal(self.prop(x)),
+            Item::App { msg, uri } => Item::App {
+                msg: self.app(msg),
+                uri: uri.map(|x| self.us(x)),
+            },
             Item::Welcome {
-                clients: cl,
-                epoch: *epoch,
-                room: room.clone(),
-                members: set(p, members),
+                clients,
+                epoch,
+                room,
+                members,
+            } => {
+                let mut cl: Vec<u8> = clients.iter().map(|c| self.cl(*c)).collect();
+                cl.sort();
+                Item::Welcome {
+                    clients: cl,
+                    epoch: *epoch,
+                    room: self.room(room),
+                    members: self.clients(members),
+                }
             }
         }
     }
-}
-fn notify(p: &[u8], n: &Notify) -> Notify {
-    Notify {
-        item: item(p, &n.item),
-        ..n.clone()
+    fn notify(&self, n: &Notify) -> Notify {
+        Notify {
+            item: self.item(&n.item),
+            ..n.clone()
+        }
     }
-}
-fn msg(p: &[u8], m: &Msg) -> Msg {
-    match m {
-        Msg::Update { from, hs } => Msg::Update {
-            from: *from,
-            hs: match hs {
-                Handshake::Commit(c) => Handshake::Commit(commit(p, c)),
-                Handshake::Proposal(x) => Handshake::Proposal(prop(p, x)),
+    fn msg(&self, m: &Msg) -> Msg {
+        match m {
+            Msg::Update { from, hs } => Msg::Update {
+                from: *from,
+                hs: match hs {
+                    Handshake::Commit(c) => Handshake::Commit(self.commit(c)),
+                    Handshake::Proposal(x) => Handshake::Proposal(self.prop(x)),
+                },
             },
-        },
-        Msg::Submit { from, msg: a } => Msg::Submit {
-            from: *from,
-            msg: app(p, a),
-        },
-        Msg::GroupInfoReq { from, client } => Msg::GroupInfoReq {
-            from: *from,
-            client: p[usize::from(*client)],
-        },
-        Msg::GroupInfoResp {
-            to,
-            client,
-            ok,
-            epoch,
-        } => Msg::GroupInfoResp {
-            to: *to,
-            client: p[usize::from(*client)],
-            ok: *ok,
-            epoch: *epoch,
-        },
-        Msg::Notify { to, body } => Msg::Notify {
-            to: *to,
-            body: notify(p, body),
-        },
-        Msg::Ack { .. } => m.clone(),
+            Msg::Submit { from, msg } => Msg::Submit {
+                from: *from,
+                msg: self.app(msg),
+            },
+            Msg::GroupInfoReq { from, client } => Msg::GroupInfoReq {
+                from: *from,
+                client: self.cl(*client),
+            },
+            Msg::GroupInfoResp {
+                to,
+                client,
+                ok,
+                epoch,
+            } => Msg::GroupInfoResp {
+                to: *to,
+                client: self.cl(*client),
+                ok: *ok,
+                epoch: *epoch,
+            },
+            Msg::Notify { to, body } => Msg::Notify {
+                to: *to,
+                body: self.notify(body),
+            },
+            Msg::Ack { .. } => m.clone(),
+        }
     }
-}
-fn view(p: &[u8], v: &View) -> View {
-    View {
-        epoch: v.epoch,
-        room: v.room.clone(),
-        members: set(p, &v.members),
-        pending: v.pending.iter().map(|x| prop(p, x)).collect(),
+    fn view(&self, v: &View) -> View {
+        View {
+            epoch: v.epoch,
+            room: self.room(&v.room),
+            members: self.clients(&v.members),
+            pending: v.pending.iter().map(|x| self.prop(x)).collect(),
+        }
+    }
+    fn fact(&self, f: &Fact) -> Fact {
+        match f {
+            Fact::Member(x) => Fact::Member(self.us(*x)),
+            Fact::MemberPseudo(x) => Fact::MemberPseudo(self.us(*x)),
+            Fact::Sent(m, x) => Fact::Sent(*m, self.us(*x)),
+        }
+    }
+    fn hub(&self, h: &Hub) -> Hub {
+        Hub {
+            gc: self.room(&h.gc),
+            room: self.room(&h.room),
+            members: self.clients(&h.members),
+            pending: h.pending.iter().map(|x| self.prop(x)).collect(),
+            kp_route: h
+                .kp_route
+                .iter()
+                .map(|(k, v)| (self.kp(k), *v))
+                .collect::<BTreeMap<_, _>>(),
+            blocked: self.users(&h.blocked),
+            gi_issued: self.clients(&h.gi_issued),
+            outbox: h
+                .outbox
+                .iter()
+                .map(|(to, n)| (*to, self.notify(n)))
+                .collect(),
+            history: h
+                .history
+                .iter()
+                .map(|(r, m)| (self.room(r), self.clients(m)))
+                .collect(),
+            real_cred: self.clients(&h.real_cred),
+            ..h.clone()
+        }
+    }
+    fn provs(&self, ps: &[Follower]) -> Vec<Follower> {
+        ps.iter()
+            .map(|f| Follower {
+                view: f.view.as_ref().map(|v| self.view(v)),
+                ..f.clone()
+            })
+            .collect()
+    }
+    fn client_vec(&self, cs: &[Client]) -> Vec<Client> {
+        let mut out: Vec<Client> = cs.to_vec();
+        for (c, cl) in cs.iter().enumerate() {
+            let mut n = cl.clone();
+            n.held = cl.held.iter().map(|k| self.kp(k)).collect();
+            if let Some(slot) = out.get_mut(usize::from(self.cl(c as u8))) {
+                *slot = n;
+            }
+        }
+        out
+    }
+    fn net(&self, net: &[Msg], unordered: bool) -> Vec<Msg> {
+        let mut n: Vec<Msg> = net.iter().map(|m| self.msg(m)).collect();
+        if unordered {
+            n.sort();
+        }
+        n
+    }
+    fn know(&self, k: &[BTreeSet<Fact>]) -> Vec<BTreeSet<Fact>> {
+        k.iter()
+            .map(|set| set.iter().map(|f| self.fact(f)).collect())
+            .collect()
     }
 }
 
-/// Renames every client id `c` to `p[c]`. `unordered` re-sorts the network multiset.
-pub fn rename(s: &State, p: &[u8], unordered: bool) -> State {
+/// Renames every client id `c` to `p[c]` and every user id `x` to `u[x]`, in every room.
+/// `unordered` re-sorts the network multisets.
+pub fn rename_with_users(s: &State, p: &[u8], u: &[u8], unordered: bool) -> State {
+    let m = Map { c: p, u };
     let mut t = s.clone();
-    let h = &s.hub;
-    t.hub.members = set(p, &h.members);
-    t.hub.pending = h.pending.iter().map(|x| prop(p, x)).collect();
-    t.hub.kp_route = h
-        .kp_route
+    t.hub = m.hub(&s.hub);
+    t.prov = m.provs(&s.prov);
+    t.clients = m.client_vec(&s.clients);
+    t.net = m.net(&s.net, unordered);
+    t.know = m.know(&s.know);
+    t.kp_issued = s.kp_issued.iter().map(|k| m.kp(k)).collect();
+    t.consent = s
+        .consent
         .iter()
-        .map(|(k, v)| (kp(p, k), *v))
-        .collect::<BTreeMap<_, _>>();
-    t.hub.gi_issued = set(p, &h.gi_issued);
-    t.hub.outbox = h.outbox.iter().map(|(to, n)| (*to, notify(p, n))).collect();
-    t.hub.history = h
-        .history
-        .iter()
-        .map(|(r, m)| (r.clone(), set(p, m)))
+        .map(|(r, x)| (m.us(*r), m.us(*x)))
         .collect();
-    t.hub.real_cred = set(p, &h.real_cred);
-    for (i, f) in s.prov.iter().enumerate() {
-        t.prov[i].view = f.view.as_ref().map(|v| view(p, v));
+    for (slot, o) in t.others.iter_mut().zip(s.others.iter()) {
+        slot.hub = m.hub(&o.hub);
+        slot.prov = m.provs(&o.prov);
+        slot.clients = m.client_vec(&o.clients);
+        slot.net = m.net(&o.net, unordered);
+        slot.know = m.know(&o.know);
     }
-    let mut clients: Vec<Client> = s.clients.clone();
-    for (c, cl) in s.clients.iter().enumerate() {
-        let mut n = cl.clone();
-        n.held = cl.held.iter().map(|k| kp(p, k)).collect();
-        clients[usize::from(p[c])] = n;
-    }
-    t.clients = clients;
-    t.net = s.net.iter().map(|m| msg(p, m)).collect();
-    if unordered {
-        t.net.sort();
-    }
-    t.kp_issued = s.kp_issued.iter().map(|k| kp(p, k)).collect();
     t
+}
+
+/// Renames every client id `c` to `p[c]` (user ids unchanged).
+pub fn rename(s: &State, p: &[u8], unordered: bool) -> State {
+    rename_with_users(s, p, &[], unordered)
 }
 
 /// All permutations of client ids that only permute clients within each group.
@@ -183,6 +306,42 @@ pub fn permutations(n_clients: usize, groups: &[Vec<u8>]) -> Vec<Vec<u8>> {
     out
 }
 
+/// The symmetries generated by permuting interchangeable users (`user_groups`) and the
+/// devices of each user (`device_groups`): (client map, user map) pairs, identity first.
+/// `clients_of[u]` lists user u's clients in order; users in one group must have the
+/// same number of clients.
+pub fn symmetries(
+    n_clients: usize,
+    clients_of: &[Vec<u8>],
+    user_groups: &[Vec<u8>],
+    device_groups: &[Vec<u8>],
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let n_users = clients_of.len();
+    let user_maps = permutations(n_users, user_groups);
+    let device_maps = permutations(n_clients, device_groups);
+    let mut out = Vec::new();
+    for um in &user_maps {
+        // base client map: k-th client of u -> k-th client of um[u]
+        let mut base: Vec<u8> = (0..n_clients as u8).collect();
+        for (u, cs) in clients_of.iter().enumerate() {
+            let Some(image) = clients_of.get(usize::from(um[u])) else {
+                continue;
+            };
+            for (k, c) in cs.iter().enumerate() {
+                if let (Some(slot), Some(to)) = (base.get_mut(usize::from(*c)), image.get(k)) {
+                    *slot = *to;
+                }
+            }
+        }
+        for dm in &device_maps {
+            // first move users, then permute devices within the image user
+            let p: Vec<u8> = base.iter().map(|x| dm[usize::from(*x)]).collect();
+            out.push((p, um.clone()));
+        }
+    }
+    out
+}
+
 fn perms_of(g: &[u8]) -> Vec<Vec<u8>> {
     if g.len() <= 1 {
         return vec![g.to_vec()];
@@ -199,11 +358,23 @@ fn perms_of(g: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The representative: the least renamed state over all permutations in `perms`.
+/// The representative: the least renamed state over all client permutations in `perms`.
 pub fn representative(s: &State, perms: &[Vec<u8>], unordered: bool) -> State {
     let mut best: Option<State> = None;
     for p in perms {
         let t = rename(s, p, unordered);
+        if best.as_ref().is_none_or(|b| t < *b) {
+            best = Some(t);
+        }
+    }
+    best.unwrap_or_else(|| s.clone())
+}
+
+/// The representative over (client map, user map) symmetries.
+pub fn representative_with_users(s: &State, syms: &[(Vec<u8>, Vec<u8>)], unordered: bool) -> State {
+    let mut best: Option<State> = None;
+    for (p, u) in syms {
+        let t = rename_with_users(s, p, u, unordered);
         if best.as_ref().is_none_or(|b| t < *b) {
             best = Some(t);
         }

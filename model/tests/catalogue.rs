@@ -6,7 +6,13 @@ use std::collections::BTreeSet;
 
 fn req_ok(r: &str) -> bool {
     let num = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    // section-numbered catalogue ids: PROTO-5.5-01, PROTO-5.4.1.3-04
+    let sec_id = |s: &str| {
+        s.split_once('-')
+            .is_some_and(|(sec, n)| num(n) && !sec.is_empty() && sec.split('.').all(num))
+    };
     r.strip_prefix("PROTO-INV-").is_some_and(num)
+        || (!r.starts_with("PROTO-INV") && r.strip_prefix("PROTO-").is_some_and(sec_id))
         || r.strip_prefix("POLICY-I").is_some_and(num)
         || r.strip_prefix("POLICY-T").is_some_and(num)
         || r.strip_prefix("MM-").is_some_and(num)

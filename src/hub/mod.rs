@@ -41,6 +41,7 @@
 //!
 //! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
 
+pub mod abuse;
 pub mod auth;
 pub mod peek;
 
@@ -140,6 +141,14 @@ pub enum HubInput {
         room_id: String,
         /// The user URI.
         user: String,
+    },
+    /// `POST /reportAbuse/{roomId}`: an `AbuseReport` (protocol-06 §5.9), kept by the
+    /// hub ([`Hub::abuse_reports`]).
+    ReportAbuse {
+        /// The room URI.
+        room_id: String,
+        /// The `AbuseReport` bytes.
+        body: Vec<u8>,
     },
     /// A follower acknowledged a `/notify` (HTTP 201).
     NotifyAck {
@@ -263,6 +272,11 @@ pub enum HubOutput {
         /// Their ProposalRefs.
         references: Vec<Vec<u8>>,
     },
+    /// An abuse report was accepted and stored (protocol-06 §5.9: HTTP 201, no body).
+    AbuseReportAccepted {
+        /// The room URI.
+        room_id: String,
+    },
     /// A request the hub could not answer in protocol terms (HTTP 4xx).
     Refused(HubError),
 }
@@ -321,6 +335,25 @@ pub enum HubError {
     /// Internal error (encoding our own output).
     #[error("hub.internal: {0}")]
     Internal(String),
+    /// An abuse report names a reporting user of another provider than its sender
+    /// (protocol-06 §5.9; spec/deviations.md "report abuse").
+    #[error(
+        "hub.abuse-reporter: reportingUser {user} is not a user of the sending provider {from}"
+    )]
+    AbuseReporter {
+        /// The `reportingUser` URI.
+        user: String,
+        /// The authenticated sending provider.
+        from: String,
+    },
+    /// A URI of an abuse report is not a user URI.
+    #[error("hub.abuse-not-a-user: {field} {uri:?} is not a user URI")]
+    AbuseNotAUser {
+        /// `reportingUser` or `allegedAbuserUri`.
+        field: &'static str,
+        /// The URI as received (lossy UTF-8).
+        uri: String,
+    },
 }
 
 /// The one place where hub refusals become `/update` response codes
@@ -403,6 +436,8 @@ struct HubRoom {
     outbox: BTreeMap<(String, u64), Outgoing>,
     /// Hub acceptance time of each queued proposal (§5.6 `hub_accepted_time`).
     accepted_at: BTreeMap<Vec<u8>, u64>,
+    /// Abuse reports received for the room (§5.9).
+    abuse_reports: Vec<abuse::AbuseRecord>,
 }
 
 /// Everything observable about a hub room, for before/after comparison.
@@ -418,6 +453,8 @@ pub struct HubRoomSnapshot {
     pub outbox: BTreeMap<String, String>,
     /// Acceptance time per queued ProposalRef (hex).
     pub accepted_at: BTreeMap<String, u64>,
+    /// Abuse reports received (§5.9).
+    pub abuse_reports: Vec<abuse::AbuseRecord>,
 }
 
 struct PendingRelay {
@@ -446,6 +483,11 @@ pub enum Deviation {
     /// The follower processes a duplicate `/notify` again instead of dropping it
     /// (breaks protocol-06 §5.5).
     ForgetDedup,
+    /// The hub answers a stale commit's `wrongEpoch` with the commit's own epoch as
+    /// `currentEpoch` instead of the room's (breaks protocol-06 §5.3: the committer
+    /// cannot tell which epoch to catch up to). openmls does not mask this one: the
+    /// commit is still refused, only the answer is wrong.
+    StaleCurrentEpoch,
 }
 
 /// The hub of one provider.
@@ -555,6 +597,7 @@ impl Hub {
                 .iter()
                 .map(|(k, v)| (hex::encode(k), *v))
                 .collect(),
+            abuse_reports: r.abuse_reports.clone(),
         };
         serde_json::to_vec(&snap).ok()
     }
@@ -593,6 +636,12 @@ impl Hub {
             HubInput::RemoveUser { room_id, user } => {
                 match self.remove_user(now_ms, from, &room_id, &user) {
                     Ok(out) => out,
+                    Err(e) => vec![HubOutput::Refused(e)],
+                }
+            }
+            HubInput::ReportAbuse { room_id, body } => {
+                match self.report_abuse(now_ms, from, &room_id, &body) {
+                    Ok(()) => vec![HubOutput::AbuseReportAccepted { room_id }],
                     Err(e) => vec![HubOutput::Refused(e)],
                 }
             }
@@ -669,6 +718,7 @@ impl Hub {
                 next_seq: BTreeMap::new(),
                 outbox: BTreeMap::new(),
                 accepted_at: BTreeMap::new(),
+                abuse_reports: Vec::new(),
             },
         );
         Ok(())
@@ -676,7 +726,19 @@ impl Hub {
 
     fn update(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
         let mut refs = Vec::new();
-        match self.update_inner(now_ms, room_id, body, &mut refs) {
+        let stale_current = self.deviates(Deviation::StaleCurrentEpoch);
+        match self
+            .update_inner(now_ms, room_id, body, &mut refs)
+            .map_err(|e| match e {
+                // Deviation::StaleCurrentEpoch (tests only): report the message's epoch.
+                HubError::Room(RoomError::WrongEpoch { message, .. }) if stale_current => {
+                    HubError::Room(RoomError::WrongEpoch {
+                        message,
+                        current: message,
+                    })
+                }
+                other => other,
+            }) {
             Ok(mut outputs) => {
                 outputs.insert(
                     0,
@@ -1478,6 +1540,13 @@ fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
     let Some(h) = peek::public_header(message) else {
         return Ok(()); // openmls will refuse it with a precise error
     };
+    if h.epoch != room.epoch() {
+        // protocol-06 §5.3: a handshake of another epoch is answered `wrongEpoch` (with
+        // the current epoch, so the sender can catch up) before it is judged against the
+        // current state (found by the equivalence suite, spec/deviations.md, equivalence
+        // suite 27)
+        return Ok(());
+    }
     let Some(leaf) = h.member_leaf else {
         return Ok(());
     };
