@@ -8,12 +8,12 @@
 //! * `https`: concurrent `/submitMessage` requests (one task per sender), durable queued
 //!   `/notify` fanout with acknowledgements, the follower, the clients. Completion is
 //!   polled every 5 ms, so a sample has that granularity.
-//! * `sans_io`: the same requests through [`mimi_ref::sim::World`] (hub, follower and
+//! * `baseline-sans-io`: the same requests through [`mimi_ref::sim::World`] (hub, follower and
 //!   clients called directly, in-memory ordered network).
 
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mimi_ref::http::delivery::RetryPolicy;
 use mimi_ref::hub::HubInput;
 use mimi_ref::policy::examples::{admin_roles, cooperative};
@@ -97,7 +97,11 @@ fn https(c: &mut Criterion) {
     let mut g = c.benchmark_group("https");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(8));
-    g.bench_function(format!("submit_to_delivery_{MESSAGES}_msgs/https"), |b| {
+    // Messages per second on both sides (`bench-report` then compares rates); the
+    // baseline is the in-process sans-IO path of the same requests.
+    g.throughput(Throughput::Elements(MESSAGES as u64));
+    let input = format!("{MESSAGES}-msgs-submit-to-delivery");
+    g.bench_function(BenchmarkId::new("https", &input), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -136,7 +140,7 @@ fn https(c: &mut Criterion) {
             total
         })
     });
-    g.bench_function(format!("submit_to_delivery_{MESSAGES}_msgs/sans_io"), |b| {
+    g.bench_function(BenchmarkId::new("baseline-sans-io", &input), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {

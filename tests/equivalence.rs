@@ -8,9 +8,9 @@
 
 mod equiv;
 
-use equiv::{ops_strategy, run, EOp, Verdict};
+use equiv::{ops_strategy, run, run_cases, runner, EOp, Verdict, SETUP};
 use mimi_ref::hub::Deviation;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestError};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -19,17 +19,6 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn runner(cases: u32, seed: u64, shrink: bool) -> TestRunner {
-    let mut cfg = Config::with_cases(cases);
-    cfg.failure_persistence = None;
-    if !shrink {
-        cfg.max_shrink_iters = 0;
-    }
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(cfg, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
 }
 
 /// Runs `cases` generated sequences; returns the (shrunk) failing sequence and the
@@ -125,6 +114,14 @@ fn model_and_implementation_agree() {
             "commit-pending: accepted",
             "deliver: done",
             "duplicate: done",
+            "roles: accepted",
+            "preauth: accepted",
+            "base: accepted",
+            "base: rejected notAllowed",
+            "own-role: accepted",
+            "deliver-out-of-order: done",
+            "drop: done",
+            "retry: done",
             "rejected wrongEpoch",
             "rejected epochTooOld",
             "rejected notAllowed",
@@ -220,6 +217,271 @@ fn directed_sequences_agree() {
             Send { client: 2 },
             Deliver { provider: 1 },
         ],
+        // 5: preauthorization: cathy (member) takes the admin role it grants
+        vec![
+            Add {
+                actor: 0,
+                target: 2,
+            },
+            Deliver { provider: 2 },
+            Preauth { actor: 0 },
+            Deliver { provider: 2 },
+            OwnRole { client: 3 },
+            Deliver { provider: 2 },
+            Send { client: 3 },
+        ],
+        // 6: an unlisted preauthorized user joins by external commit (refused first)
+        vec![
+            ExternalJoin { client: 3 },
+            Preauth { actor: 0 },
+            ExternalJoin { client: 3 },
+            Deliver { provider: 2 },
+            Send { client: 3 },
+            Deliver { provider: 2 },
+        ],
+        // 7: base policy: single-device refused while bob has two devices, accepted
+        // after the kick; then max_clients and multi_device refuse additions
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Base { actor: 0 },
+            Kick {
+                actor: 0,
+                client: 2,
+            },
+            Deliver { provider: 1 },
+            Base { actor: 0 },
+            Deliver { provider: 1 },
+            Add {
+                actor: 0,
+                target: 2,
+            },
+            ExternalJoin { client: 2 },
+            Base { actor: 0 },
+            Deliver { provider: 1 },
+            ExternalJoin { client: 2 },
+        ],
+        // 8: locked roles: members may no longer send or add; a member cannot unlock
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Roles { actor: 0 },
+            Deliver { provider: 1 },
+            Send { client: 1 },
+            Add {
+                actor: 1,
+                target: 2,
+            },
+            Roles { actor: 1 },
+            Roles { actor: 0 },
+            Deliver { provider: 1 },
+            Send { client: 1 },
+        ],
+        // 9: reordering and loss: later notifies overtake, wait in the follower's
+        // reorder buffer, a lost one comes back with the hub's retry
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Send { client: 0 },
+            Meta { actor: 0 },
+            Send { client: 0 },
+            DeliverOutOfOrder {
+                provider: 1,
+                skip: 2,
+            },
+            Drop { provider: 1 },
+            Retry,
+            Retry,
+            DeliverOutOfOrder {
+                provider: 1,
+                skip: 1,
+            },
+            Duplicate { provider: 1 },
+            Deliver { provider: 1 },
+            Deliver { provider: 1 },
+            Send { client: 1 },
+            Deliver { provider: 1 },
+        ],
+        // 10: (found by the soak) a second leave refused with wrongEpoch must not make
+        // the client forget its first, accepted leave, which the next commit includes
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Deliver { provider: 2 },
+                Leave { client: 3 },
+                Ban {
+                    actor: 0,
+                    target: 1,
+                },
+                Deliver { provider: 2 },
+                Leave { client: 3 },
+                Deliver { provider: 2 },
+            ])
+            .collect(),
+        // 11: (found by the soak) a role change of one's own user is the own-role
+        // change its preauthorization allows
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([SetRole {
+                actor: 3,
+                target: 2,
+                role: 3,
+            }])
+            .collect(),
+        // 12: (found by the soak) the hub's own provider withholds an application
+        // message from a local user whose leave the hub has accepted (§5.3)
+        vec![
+            Preauth { actor: 0 },
+            ExternalJoin { client: 3 },
+            Deliver { provider: 2 },
+            Leave { client: 0 },
+            Send { client: 3 },
+        ],
+        // 13: (found by the soak) a follower whose Welcome was lost holds the next
+        // notify and bootstraps its room copy meanwhile (α: knowledge)
+        vec![
+            Add {
+                actor: 0,
+                target: 2,
+            },
+            Drop { provider: 2 },
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 2 },
+            Retry,
+            Deliver { provider: 2 },
+            Send { client: 3 },
+        ],
+        // 14: (found by the soak) a removed user rejoins by its preauthorization once
+        // the removal is committed (model variant removed-block = until-commit)
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([
+                Remove {
+                    actor: 0,
+                    target: 2,
+                },
+                Deliver { provider: 2 },
+                ExternalJoin { client: 3 },
+                Deliver { provider: 2 },
+            ])
+            .collect(),
+        // 15: (found by the soak) bob's devices are both kicked, so b.example's copy
+        // falls behind; bob rejoins by external commit and b.example processes it
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Kick {
+                    actor: 0,
+                    client: 1,
+                },
+                Deliver { provider: 1 },
+                Kick {
+                    actor: 0,
+                    client: 3,
+                },
+                ExternalJoin { client: 1 },
+                Deliver { provider: 1 },
+                Send { client: 1 },
+            ])
+            .collect(),
+        // 16: (found by the soak) a removed user, not yet told, tries to add someone:
+        // the implementation's hub refuses the /keyMaterial relay, the model's the commit
+        vec![
+            Add {
+                actor: 0,
+                target: 1,
+            },
+            Deliver { provider: 1 },
+            Remove {
+                actor: 0,
+                target: 1,
+            },
+            Add {
+                actor: 1,
+                target: 2,
+            },
+            Deliver { provider: 1 },
+        ],
+        // 17: (found by the soak) a role change of a banned user is an unban
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Ban {
+                    actor: 0,
+                    target: 1,
+                },
+                SetRole {
+                    actor: 0,
+                    target: 1,
+                    role: 2,
+                },
+            ])
+            .collect(),
+        // 18: (found by the soak) a provider does not forget a user it saw in a room
+        // state it held (α: knowledge accumulates)
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([
+                Kick {
+                    actor: 0,
+                    client: 3,
+                },
+                Deliver { provider: 2 },
+                Remove {
+                    actor: 0,
+                    target: 1,
+                },
+                ExternalJoin { client: 3 },
+                Deliver { provider: 2 },
+            ])
+            .collect(),
+        // 19: (found by the soak) a stale leave of a user the hub blocks is answered
+        // wrongEpoch (the epoch is checked first), not notAllowed
+        SETUP
+            .iter()
+            .copied()
+            .chain([
+                Deliver { provider: 2 },
+                Leave { client: 3 },
+                ExternalJoin { client: 2 },
+                Leave { client: 3 },
+            ])
+            .collect(),
+        // 20: (found by the soak) a roles update cannot share a commit with the list
+        // removal the hub's re-issued Removes mandate
+        SETUP
+            .iter()
+            .chain(equiv::SETUP_PREAUTH.iter())
+            .copied()
+            .chain([
+                Leave { client: 3 },
+                ExternalJoin { client: 2 },
+                Roles { actor: 0 },
+                CommitPending { client: 0 },
+                Roles { actor: 0 },
+            ])
+            .collect(),
     ];
     let mut all = Vec::new();
     for (i, s) in seqs.iter().enumerate() {
@@ -231,10 +493,43 @@ fn directed_sequences_agree() {
     // the sequences take the paths they were written for
     let has = |i: usize, op: &str, v: Verdict| all[i].iter().any(|(o, x)| *o == op && *x == v);
     assert!(has(0, "send", Verdict::Accepted));
-    assert!(has(1, "metadata", Verdict::Rejected("wrongEpoch".into())));
+    // the stale commit is answered with the hub's current epoch (2)
+    assert!(has(1, "metadata", Verdict::Rejected("wrongEpoch@2".into())));
     assert!(has(2, "remove", Verdict::Accepted));
     assert!(has(3, "commit-pending", Verdict::Accepted));
     assert!(has(4, "external-join", Verdict::Accepted));
+    assert!(has(5, "own-role", Verdict::Accepted));
+    assert!(has(5, "send", Verdict::Accepted));
+    assert!(has(
+        6,
+        "external-join",
+        Verdict::Rejected("notAuthorized".into())
+    ));
+    assert!(has(6, "external-join", Verdict::Accepted));
+    assert!(has(7, "base", Verdict::Rejected("notAllowed".into())));
+    assert!(has(7, "base", Verdict::Accepted));
+    assert!(has(8, "roles", Verdict::Accepted));
+    assert!(has(8, "send", Verdict::NotEnabled));
+    assert!(has(9, "deliver-out-of-order", Verdict::Done));
+    assert!(has(9, "drop", Verdict::Done));
+    assert!(has(9, "retry", Verdict::Done));
+    assert!(has(10, "ban", Verdict::Accepted));
+    // the model's client does not leave twice; openmls's builds it, the hub refuses it
+    assert!(has(10, "leave", Verdict::NotEnabled));
+    assert!(has(11, "set-role", Verdict::Accepted));
+    assert!(has(12, "leave", Verdict::Accepted));
+    assert!(has(12, "send", Verdict::Accepted));
+    assert!(has(13, "retry", Verdict::Done));
+    assert!(has(13, "send", Verdict::Accepted));
+    assert!(has(14, "external-join", Verdict::Accepted));
+    assert!(has(15, "external-join", Verdict::Accepted));
+    assert!(has(15, "send", Verdict::Accepted));
+    assert!(has(16, "add", Verdict::Rejected("wrongEpoch@2".into())));
+    assert!(has(17, "set-role", Verdict::Accepted));
+    assert!(has(18, "external-join", Verdict::Accepted));
+    assert!(has(19, "leave", Verdict::Rejected("wrongEpoch@4".into())));
+    assert!(has(20, "roles", Verdict::Rejected("notAllowed".into())));
+    assert!(has(20, "roles", Verdict::Accepted));
 }
 
 /// Case budget of the teeth test per deviation.
@@ -251,6 +546,7 @@ fn every_deviation_is_caught() {
         Deviation::SkipBlockedCheck,
         Deviation::MisrouteWelcome,
         Deviation::ForgetDedup,
+        Deviation::StaleCurrentEpoch,
     ] {
         let Some((ops, text)) = search(TEETH_CASES, seed, 25, &[d], true) else {
             panic!("deviation {d:?} was not caught in {TEETH_CASES} cases");
@@ -261,6 +557,14 @@ fn every_deviation_is_caught() {
         }
         eprintln!("{d:?} caught:\n{text}");
     }
+}
+
+/// The throughput hook for benches runs and counts the cases it was asked for (they
+/// all agree, so every one counts).
+#[test]
+fn run_cases_counts_agreeing_cases() {
+    assert_eq!(run_cases(7, 3, 12), 3);
+    assert_eq!(run_cases(7, 0, 12), 0);
 }
 
 /// Soak: many more cases and longer sequences (see tests/README.md).

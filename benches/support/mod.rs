@@ -10,12 +10,24 @@
 //! * [`vectors_dir`]: where the content-08 vectors are.
 #![allow(dead_code)]
 
+pub mod mimi;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::Criterion;
+use openmls::component::ComponentData;
+use openmls::group::ProposalStore;
+use openmls::prelude::{
+    AppDataUpdateOperation, MlsMessageIn, ProcessedMessageContent, PublicGroup,
+};
+use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::OpenMlsProvider;
+use tls_codec::Deserialize as _;
+
 use mimi_ref::client::{Client, CommitRequest};
+use mimi_ref::room::profile::{decode_group_info, decode_ratchet_tree};
 use mimi_ref::room::{AppDataOp, ComponentId, ComponentLogic, Dictionary, ReplaceLogic};
 use mimi_ref::uri::MimiUri;
 
@@ -209,6 +221,64 @@ impl RoomFixture {
             .find(|c| c.kind == kind)
             .expect("every kind is built")
     }
+}
+
+/// The raw-openmls baseline's fresh state: a bare `PublicGroup` built from a GroupInfo
+/// (`MLSMessage`) and a TLS-encoded ratchet tree.
+pub fn fresh_public_group(
+    group_info: &[u8],
+    ratchet_tree: &[u8],
+) -> (PublicGroup, OpenMlsRustCrypto) {
+    let provider = OpenMlsRustCrypto::default();
+    let vgi = decode_group_info(group_info).expect("group info");
+    let tree = decode_ratchet_tree(ratchet_tree).expect("tree");
+    let (group, _) = PublicGroup::from_external(
+        provider.crypto(),
+        provider.storage(),
+        tree,
+        vgi,
+        ProposalStore::new(),
+    )
+    .expect("public group");
+    (group, provider)
+}
+
+/// The raw-openmls baseline of the hub benches: decode, `process_message`, resolve AppDataUpdates (if any), merge. Returns the
+/// new epoch.
+pub fn raw_openmls(group: &mut PublicGroup, provider: &OpenMlsRustCrypto, commit: &[u8]) -> u64 {
+    let message = MlsMessageIn::tls_deserialize_exact(commit).expect("MLSMessage");
+    let protocol = message
+        .try_into_protocol_message()
+        .expect("protocol message");
+    let processed = group
+        .process_message(provider.crypto(), protocol)
+        .expect("process_message");
+    let staged = match processed.into_content() {
+        ProcessedMessageContent::StagedCommitMessage(staged) => *staged,
+        ProcessedMessageContent::UnresolvedAppDataCommit(unresolved) => {
+            let mut updater = group.app_data_dictionary_updater();
+            for p in unresolved.app_data_update_proposals() {
+                match p.operation() {
+                    AppDataUpdateOperation::Update(bytes) => {
+                        updater.set(ComponentData::from_parts(
+                            p.component_id(),
+                            bytes.as_slice().to_vec().into(),
+                        ))
+                    }
+                    AppDataUpdateOperation::Remove => updater.remove(&p.component_id()),
+                }
+            }
+            let changes = updater.changes();
+            group
+                .stage_app_data_commit(provider.crypto(), *unresolved, changes)
+                .expect("stage")
+        }
+        _ => panic!("expected a commit"),
+    };
+    group
+        .merge_commit(provider.storage(), staged)
+        .expect("merge");
+    group.group_context().epoch().as_u64()
 }
 
 /// The content-08 vector folder: `$MIMI_SHARED/vectors/content`, else `../shared/…` beside

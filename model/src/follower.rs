@@ -22,6 +22,12 @@ impl MimiModel {
         match &body.item {
             Item::Commit { commit, .. } => match view {
                 None => true, // no member here (any more): ignored
+                // the external joiner's own commit: its client starts from the GroupInfo
+                // it obtained, whatever this provider's (possibly stale) view says
+                // (`follower_notify`); found by the equivalence suite
+                Some(_) if commit.external && self.cfg.client_provider(commit.committer) == *to => {
+                    true
+                }
                 Some(v) => {
                     commit.epoch < v.epoch
                         || (commit.epoch == v.epoch

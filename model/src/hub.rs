@@ -576,12 +576,18 @@ impl MimiModel {
             s.hub.real_cred.insert(cm.committer);
         }
         // blocking (§5.3): users removed or banned; unblocking on (re-)addition/unban
-        for u in 0..cfg.n_users() as u8 {
-            let (a, b) = (role_of(&pre_gc, u), role_of(&post, u));
-            if (a != NO_ROLE && b == NO_ROLE) || (a != BANNED && b == BANNED) {
-                s.hub.blocked.insert(u);
-            } else if b != NO_ROLE && b != BANNED && (a == NO_ROLE || a == BANNED) {
-                s.hub.blocked.remove(&u);
+        if cfg.variants.block_until_commit {
+            // variant removed-block=until-commit: the commit carries out every queued
+            // removal (their clients are gone); nothing stays blocked
+            s.hub.blocked.clear();
+        } else {
+            for u in 0..cfg.n_users() as u8 {
+                let (a, b) = (role_of(&pre_gc, u), role_of(&post, u));
+                if (a != NO_ROLE && b == NO_ROLE) || (a != BANNED && b == BANNED) {
+                    s.hub.blocked.insert(u);
+                } else if b != NO_ROLE && b != BANNED && (a == NO_ROLE || a == BANNED) {
+                    s.hub.blocked.remove(&u);
+                }
             }
         }
         if cm.external {

@@ -28,6 +28,12 @@ pub struct Variants {
     /// carries real requesting/target user URIs (`real-ids`, protocol-06 §5.2 as written)
     /// or pseudonymous connection tokens (`pseudonymous`, MIMIMI-01).
     pub mmr_kp_pseudonymous: bool,
+    /// `removed-block`: protocol-06 §5.3 has the hub block a user from when it has seen
+    /// the user removed or banned, without saying until when: until the user is listed
+    /// again (re-added or unbanned, `until-readded`), or until the commit that carries
+    /// out the removal (`until-commit`: the user's clients are gone, and a later rejoin
+    /// is judged by the join policy alone — the implementation's reading).
+    pub block_until_commit: bool,
 }
 
 impl Default for Variants {
@@ -40,6 +46,7 @@ impl Default for Variants {
             index_addressing: false,
             freeze_app_while_removal_pending: false,
             mmr_kp_pseudonymous: false,
+            block_until_commit: false,
         }
     }
 }
@@ -67,6 +74,7 @@ pub fn variant_catalogue() -> Vec<VariantInfo> {
         VariantInfo { name: "list-addressing", values: &["user", "index"], description: "participant-list updates address users by URI, or by index into the current list (as the wire struct does)", section: "protocol-06 §7.5" },
         VariantInfo { name: "app-while-removal-pending", values: &["allow", "reject"], description: "application messages while an accepted removal is not yet committed: accepted, or rejected", section: "protocol-06 §5.3, §5.4" },
         VariantInfo { name: "mmr-kp-fetch", values: &["real-ids", "pseudonymous"], description: "MMR /keyMaterial via the hub carries real user URIs and roomId, or pseudonymous tokens", section: "protocol-06 §5.2, §6.1; MIMIMI-01" },
+        VariantInfo { name: "removed-block", values: &["until-readded", "until-commit"], description: "the hub blocks a user it has seen removed or banned until it is listed again, or until the commit carrying out the removal", section: "protocol-06 §5.3" },
     ]
 }
 
@@ -92,6 +100,7 @@ impl Variants {
             "list-addressing" => self.index_addressing = alt,
             "app-while-removal-pending" => self.freeze_app_while_removal_pending = alt,
             "mmr-kp-fetch" => self.mmr_kp_pseudonymous = alt,
+            "removed-block" => self.block_until_commit = alt,
             _ => return Err(format!("unknown variant `{name}`")),
         }
         Ok(())
@@ -109,6 +118,7 @@ impl Variants {
             self.index_addressing,
             self.freeze_app_while_removal_pending,
             self.mmr_kp_pseudonymous,
+            self.block_until_commit,
         ];
         info.iter()
             .zip(flags)

@@ -32,6 +32,8 @@
 //! An external join ([`Client::join_by_external_commit`]) is merged by openmls
 //! at creation; if the hub refuses it, [`Client::forget_group`] drops the group.
 
+pub mod driver;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

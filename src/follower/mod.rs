@@ -11,8 +11,9 @@
 //!   the same one twice, never an expired one, and only one whose ciphersuite is
 //!   acceptable and whose leaf capabilities meet the request's required
 //!   capabilities. The user status codes of §5.2: `userUnknown`, `userDeleted`,
-//!   `noConsent` / `noConsentForThisRoom` (consent is modeled as an allow-list
-//!   per target user, [`FollowerInput::SetConsent`]), `success`,
+//!   `noConsent` / `noConsentForThisRoom` (consent is an allow-list per target
+//!   user, set whole by [`FollowerInput::SetConsent`] or changed by the user's
+//!   grant/revoke, [`FollowerInput::UserConsent`]), `success`,
 //!   `partialSuccess`, `noCompatibleMaterial`; per client `success`,
 //!   `keyMaterialExhausted`, `nothingCompatible`.
 //! * **`/notify`** ([`FollowerInput::Notify`]): always acknowledged; the
@@ -25,6 +26,12 @@
 //!   from the hub ([`FollowerOutput::FetchRoomState`]) and fed every fanned-out
 //!   handshake, which it validates again; a handshake the hub accepted but the
 //!   copy refuses is reported ([`FollowerOutput::Inconsistent`]).
+//!
+//! * **Consent** (protocol-06 §5.7, provider to provider): a local user's
+//!   request/cancel goes out as `requestConsent` ([`FollowerOutput::SendConsent`]), its
+//!   grant/revoke changes its allow-list and goes out as `updateConsent`; incoming
+//!   `requestConsent` ([`FollowerInput::RequestConsent`]) is kept as a pending request,
+//!   incoming `updateConsent` ([`FollowerInput::UpdateConsent`]) as a received grant.
 //!
 //! A refused request leaves the follower byte-for-byte unchanged ([`Follower::snapshot`]).
 
@@ -44,9 +51,9 @@ use crate::uri::{MimiUri, UriKind};
 use crate::wire::common::decode_exact;
 use crate::wire::mls::KeyPackage as WireKeyPackage;
 use crate::wire::{
-    ClientKeyMaterial, ClientKeyMaterialStatus, FanoutBody, FanoutMessages, IdentifierUri,
-    KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode, Protocol, UpdateResult,
-    WireError,
+    ClientKeyMaterial, ClientKeyMaterialStatus, ConsentEntry, ConsentOp, FanoutBody,
+    FanoutMessages, IdentifierUri, KeyMaterialRequest, KeyMaterialResponse, KeyMaterialUserCode,
+    Protocol, UpdateResult, WireError,
 };
 
 /// How far ahead of the next expected sequence number a `/notify` may be
@@ -103,6 +110,29 @@ pub enum FollowerInput {
         room_id: String,
         /// The state, if the hub gave it.
         info: Option<Box<JoinInfo>>,
+    },
+    /// A local user's consent operation (protocol-06 §5.7), a TLS-encoded
+    /// `ConsentEntry`: `request`/`cancel` by a local requester (sent as
+    /// `requestConsent` to the target's provider), `grant`/`revoke` by a local target
+    /// (applied to its allow-list at once and sent as `updateConsent` to the
+    /// requester's provider).
+    UserConsent {
+        /// The `ConsentEntry` bytes.
+        body: Vec<u8>,
+    },
+    /// `POST /requestConsent` from the requester's provider (protocol-06 §5.7).
+    RequestConsent {
+        /// The authenticated sending provider.
+        from: String,
+        /// The `ConsentEntry` bytes.
+        body: Vec<u8>,
+    },
+    /// `POST /updateConsent` from the target's provider (protocol-06 §5.7).
+    UpdateConsent {
+        /// The authenticated sending provider.
+        from: String,
+        /// The `ConsentEntry` bytes.
+        body: Vec<u8>,
     },
     /// A local client's request to a hub.
     FromClient {
@@ -189,6 +219,19 @@ pub enum FollowerOutput {
         /// Why.
         reason: String,
     },
+    /// A consent entry accepted (`requestConsent` / `updateConsent` answer 201,
+    /// protocol-06 §5.7).
+    ConsentAccepted,
+    /// Send a consent entry to a peer provider (protocol-06 §5.7): `requestConsent`
+    /// when `update` is false, else `updateConsent`.
+    SendConsent {
+        /// The peer provider's domain (the path parameter of §5.7).
+        to: String,
+        /// `updateConsent` (grant/revoke) rather than `requestConsent` (request/cancel).
+        update: bool,
+        /// The `ConsentEntry` bytes.
+        body: Vec<u8>,
+    },
     /// A request refused without a protocol response.
     Refused(FollowerError),
 }
@@ -237,7 +280,38 @@ pub enum FollowerError {
     /// The request cannot be relayed.
     #[error("follower.not-relayable: {0}")]
     NotRelayable(&'static str),
+    /// A consent entry with an operation the endpoint does not take (protocol-06 §5.7:
+    /// `requestConsent` takes request/cancel, `updateConsent` grant/revoke).
+    #[error("follower.consent-operation: {endpoint} does not take {operation}")]
+    ConsentOperation {
+        /// The endpoint (or `local` for a local operation).
+        endpoint: &'static str,
+        /// The entry's operation.
+        operation: &'static str,
+    },
+    /// A consent entry whose URI is not in the domain §5.7 requires.
+    #[error("follower.consent-domain: {field} {uri} is not a user of {expected}")]
+    ConsentDomain {
+        /// `requesterUri` or `targetUri`.
+        field: &'static str,
+        /// The URI.
+        uri: String,
+        /// The domain it must be in.
+        expected: String,
+    },
 }
+
+impl FollowerError {
+    /// Whether this refusal is an authorization failure (a consent entry naming a user of
+    /// a provider other than the one §5.7 requires): HTTP 403 rather than 400.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::ConsentDomain { .. } | Self::Auth(_))
+    }
+}
+
+/// One consent scope (protocol-06 §5.7 `ConsentScope`): requester user URI, target
+/// user URI, room URI (`None`: any room).
+pub type ScopeKey = (String, String, Option<String>);
 
 #[derive(Debug, Clone, Serialize)]
 struct StoredKeyPackage {
@@ -279,6 +353,8 @@ pub struct FollowerSnapshot {
     store: BTreeMap<String, Vec<StoredKeyPackage>>,
     served: BTreeMap<String, String>,
     consent: BTreeMap<String, ConsentList>,
+    consent_requests: BTreeSet<ScopeKey>,
+    consent_received: BTreeMap<String, Vec<String>>,
     deleted: BTreeSet<String>,
     rooms: BTreeMap<String, FollowerRoomSnapshot>,
 }
@@ -291,6 +367,11 @@ pub struct Follower {
     /// KeyPackageRef → client, for every KeyPackage handed out.
     served: BTreeMap<Vec<u8>, String>,
     consent: BTreeMap<String, ConsentList>,
+    /// Pending `request`s from other providers' users for our users (§5.7).
+    consent_requests: BTreeSet<ScopeKey>,
+    /// Grants our users received from other providers' users (§5.7), with the
+    /// KeyPackages (TLS-encoded) that came with them.
+    consent_received: BTreeMap<ScopeKey, Vec<Vec<u8>>>,
     deleted: BTreeSet<String>,
     rooms: BTreeMap<String, FollowerRoom>,
     /// External joins awaiting the hub's answer: (client, room).
@@ -319,6 +400,8 @@ impl Follower {
             store: BTreeMap::new(),
             served: BTreeMap::new(),
             consent: BTreeMap::new(),
+            consent_requests: BTreeSet::new(),
+            consent_received: BTreeMap::new(),
             deleted: BTreeSet::new(),
             rooms: BTreeMap::new(),
             joining: BTreeSet::new(),
@@ -371,6 +454,17 @@ impl Follower {
                 .map(|(k, v)| (hex::encode(k), v.clone()))
                 .collect(),
             consent: self.consent.clone(),
+            consent_requests: self.consent_requests.clone(),
+            consent_received: self
+                .consent_received
+                .iter()
+                .map(|((r, t, room), kps)| {
+                    (
+                        format!("{r} {t} {}", room.as_deref().unwrap_or("*")),
+                        kps.iter().map(hex::encode).collect(),
+                    )
+                })
+                .collect(),
             deleted: self.deleted.clone(),
             rooms: self
                 .rooms
@@ -404,6 +498,22 @@ impl Follower {
             FollowerInput::SetConsent { user, allowed } => {
                 self.consent.insert(user, allowed);
                 Vec::new()
+            }
+            FollowerInput::UserConsent { body } => match self.user_consent(&body) {
+                Ok(out) => vec![out],
+                Err(e) => vec![FollowerOutput::Refused(e)],
+            },
+            FollowerInput::RequestConsent { from, body } => {
+                match self.consent_in(&from, &body, false) {
+                    Ok(()) => vec![FollowerOutput::ConsentAccepted],
+                    Err(e) => vec![FollowerOutput::Refused(e)],
+                }
+            }
+            FollowerInput::UpdateConsent { from, body } => {
+                match self.consent_in(&from, &body, true) {
+                    Ok(()) => vec![FollowerOutput::ConsentAccepted],
+                    Err(e) => vec![FollowerOutput::Refused(e)],
+                }
             }
             FollowerInput::DeleteUser { user } => {
                 self.store
@@ -458,6 +568,156 @@ impl Follower {
         let r = self.rooms.entry(room_id.to_owned()).or_default();
         r.hub = hub;
         r.local.insert(client.to_owned());
+    }
+
+    /// The pending consent requests (§5.7 `request` not yet cancelled or answered by a
+    /// grant) addressed to our users.
+    pub fn consent_requests(&self) -> &BTreeSet<ScopeKey> {
+        &self.consent_requests
+    }
+
+    /// The grants our users received (§5.7), with how many KeyPackages came with each.
+    pub fn consent_received(&self) -> BTreeMap<ScopeKey, usize> {
+        self.consent_received
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect()
+    }
+
+    /// A local user's consent operation (protocol-06 §5.7).
+    fn user_consent(&mut self, body: &[u8]) -> Result<FollowerOutput, FollowerError> {
+        let entry: ConsentEntry = decode_exact(body)?;
+        let (requester, target, room) = scope_of(&entry);
+        let update = matches!(entry.operation, ConsentOp::Grant { .. } | ConsentOp::Revoke);
+        // request/cancel come from a local requester, grant/revoke from a local target.
+        let (local_field, local, peer) = if update {
+            ("targetUri", &target, &requester)
+        } else {
+            ("requesterUri", &requester, &target)
+        };
+        if !self.is_local(local) {
+            return Err(FollowerError::ConsentDomain {
+                field: local_field,
+                uri: local.clone(),
+                expected: self.domain.clone(),
+            });
+        }
+        let to = domain_of(peer).ok_or_else(|| FollowerError::ConsentDomain {
+            field: if update { "requesterUri" } else { "targetUri" },
+            uri: peer.clone(),
+            expected: "any provider".into(),
+        })?;
+        match &entry.operation {
+            ConsentOp::Grant { .. } => {
+                let list = self.consent.entry(target.clone()).or_default();
+                match (&room, list.get_mut(&requester)) {
+                    // An any-room grant (or an existing one) covers every room.
+                    (None, _) | (Some(_), Some(None)) => {
+                        list.insert(requester.clone(), None);
+                    }
+                    (Some(r), Some(Some(rooms))) => {
+                        rooms.insert(r.clone());
+                    }
+                    (Some(r), None) => {
+                        list.insert(requester.clone(), Some(BTreeSet::from([r.clone()])));
+                    }
+                }
+                // The grant answers a pending request of this scope.
+                self.consent_requests
+                    .remove(&(requester.clone(), target.clone(), room.clone()));
+            }
+            ConsentOp::Revoke => {
+                // spec/deviations.md "consent" 2: a room-scoped revoke of an any-room
+                // grant withdraws the whole grant.
+                if let Some(list) = self.consent.get_mut(&target) {
+                    let now_empty = match (&room, list.get_mut(&requester)) {
+                        (Some(r), Some(Some(rooms))) => {
+                            rooms.remove(r);
+                            rooms.is_empty()
+                        }
+                        _ => true,
+                    };
+                    if now_empty {
+                        list.remove(&requester);
+                    }
+                }
+                self.consent_requests
+                    .remove(&(requester.clone(), target.clone(), room.clone()));
+            }
+            ConsentOp::Request | ConsentOp::Cancel => {}
+        }
+        Ok(FollowerOutput::SendConsent {
+            to,
+            update,
+            body: body.to_vec(),
+        })
+    }
+
+    /// `requestConsent` (`update` false) or `updateConsent` (`update` true) from
+    /// provider `from` (protocol-06 §5.7).
+    fn consent_in(&mut self, from: &str, body: &[u8], update: bool) -> Result<(), FollowerError> {
+        let entry: ConsentEntry = decode_exact(body)?;
+        let endpoint = if update {
+            "updateConsent"
+        } else {
+            "requestConsent"
+        };
+        let takes = if update {
+            matches!(entry.operation, ConsentOp::Grant { .. } | ConsentOp::Revoke)
+        } else {
+            matches!(entry.operation, ConsentOp::Request | ConsentOp::Cancel)
+        };
+        if !takes {
+            return Err(FollowerError::ConsentOperation {
+                endpoint,
+                operation: entry.operation.code().wire_name(),
+            });
+        }
+        let (requester, target, room) = scope_of(&entry);
+        // §5.7: request/cancel name a target of ours and a requester of the sender;
+        // grant/revoke the other way round.
+        let (ours, ours_field, theirs, theirs_field) = if update {
+            (&requester, "requesterUri", &target, "targetUri")
+        } else {
+            (&target, "targetUri", &requester, "requesterUri")
+        };
+        if !self.is_local(ours) {
+            return Err(FollowerError::ConsentDomain {
+                field: ours_field,
+                uri: ours.clone(),
+                expected: self.domain.clone(),
+            });
+        }
+        if domain_of(theirs).as_deref() != Some(from) {
+            return Err(FollowerError::ConsentDomain {
+                field: theirs_field,
+                uri: theirs.clone(),
+                expected: from.to_owned(),
+            });
+        }
+        let key = (requester, target, room);
+        match entry.operation {
+            ConsentOp::Request => {
+                self.consent_requests.insert(key);
+            }
+            // A cancel without a matching request is accepted and changes nothing.
+            ConsentOp::Cancel => {
+                self.consent_requests.remove(&key);
+            }
+            ConsentOp::Grant {
+                client_key_packages,
+            } => {
+                let kps = client_key_packages
+                    .iter()
+                    .filter_map(|k| crate::wire::common::encode(k).ok())
+                    .collect();
+                self.consent_received.insert(key, kps);
+            }
+            ConsentOp::Revoke => {
+                self.consent_received.remove(&key);
+            }
+        }
+        Ok(())
     }
 
     fn is_local(&self, uri: &str) -> bool {
@@ -818,7 +1078,7 @@ impl Follower {
                         }
                     }
                     FanoutBody::Application { .. } => {
-                        out.extend(self.deliver_local(room_id, seq, &bytes));
+                        out.extend(self.deliver_application(room_id, seq, &bytes));
                     }
                     FanoutBody::Proposal { more_proposals } => {
                         let mut all = vec![bytes];
@@ -842,6 +1102,33 @@ impl Follower {
                 }
             }
         }
+    }
+
+    /// An application message to the local members, except — when this provider hosts
+    /// the room's hub — the clients of users a queued proposal removes or bans:
+    /// protocol-06 §5.3 has the hub block such users from receiving application
+    /// messages once it has seen the removal, and the hub controls delivery only to its
+    /// own provider's clients (other providers get one fanout for all their clients;
+    /// spec/deviations.md, equivalence suite 21).
+    fn deliver_application(&self, room_id: &str, seq: u64, message: &[u8]) -> Vec<FollowerOutput> {
+        let blocked = if domain_of(room_id).as_deref() == Some(self.domain.as_str()) {
+            self.rooms
+                .get(room_id)
+                .and_then(|r| r.copy.as_ref())
+                .map(crate::hub::blocked_users)
+                .unwrap_or_default()
+        } else {
+            BTreeSet::new()
+        };
+        self.deliver_local(room_id, seq, message)
+            .into_iter()
+            .filter(|o| match o {
+                FollowerOutput::Deliver { client, .. } => {
+                    !user_of_client(client.as_bytes()).is_ok_and(|u| blocked.contains(&u))
+                }
+                _ => true,
+            })
+            .collect()
     }
 
     fn deliver_local(&self, room_id: &str, seq: u64, message: &[u8]) -> Vec<FollowerOutput> {
@@ -919,6 +1206,24 @@ impl WelcomeRefs {
 }
 
 /// RFC 9420 §7.2: default extensions need not be listed in capabilities.
+/// (requester, target, room) of a consent entry; a URI that is not UTF-8 becomes empty
+/// (and then fails the domain checks).
+fn scope_of(entry: &ConsentEntry) -> ScopeKey {
+    (
+        entry
+            .requester_uri
+            .uri
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        entry.target_uri.uri.as_str().unwrap_or_default().to_owned(),
+        entry
+            .room_id
+            .as_ref()
+            .map(|r| r.uri.as_str().unwrap_or_default().to_owned()),
+    )
+}
+
 fn is_default_extension(t: u16) -> bool {
     matches!(
         ExtensionType::from(t),

@@ -43,7 +43,6 @@
 
 pub mod certs;
 pub mod delivery;
-pub mod interim;
 pub mod provider;
 pub mod route;
 pub mod server;

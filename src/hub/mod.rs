@@ -41,6 +41,7 @@
 //!
 //! A refused request leaves the hub byte-for-byte unchanged ([`Hub::snapshot`]).
 
+pub mod abuse;
 pub mod auth;
 pub mod peek;
 
@@ -140,6 +141,14 @@ pub enum HubInput {
         room_id: String,
         /// The user URI.
         user: String,
+    },
+    /// `POST /reportAbuse/{roomId}`: an `AbuseReport` (protocol-06 §5.9), kept by the
+    /// hub ([`Hub::abuse_reports`]).
+    ReportAbuse {
+        /// The room URI.
+        room_id: String,
+        /// The `AbuseReport` bytes.
+        body: Vec<u8>,
     },
     /// A follower acknowledged a `/notify` (HTTP 201).
     NotifyAck {
@@ -263,6 +272,11 @@ pub enum HubOutput {
         /// Their ProposalRefs.
         references: Vec<Vec<u8>>,
     },
+    /// An abuse report was accepted and stored (protocol-06 §5.9: HTTP 201, no body).
+    AbuseReportAccepted {
+        /// The room URI.
+        room_id: String,
+    },
     /// A request the hub could not answer in protocol terms (HTTP 4xx).
     Refused(HubError),
 }
@@ -321,6 +335,25 @@ pub enum HubError {
     /// Internal error (encoding our own output).
     #[error("hub.internal: {0}")]
     Internal(String),
+    /// An abuse report names a reporting user of another provider than its sender
+    /// (protocol-06 §5.9; spec/deviations.md "report abuse").
+    #[error(
+        "hub.abuse-reporter: reportingUser {user} is not a user of the sending provider {from}"
+    )]
+    AbuseReporter {
+        /// The `reportingUser` URI.
+        user: String,
+        /// The authenticated sending provider.
+        from: String,
+    },
+    /// A URI of an abuse report is not a user URI.
+    #[error("hub.abuse-not-a-user: {field} {uri:?} is not a user URI")]
+    AbuseNotAUser {
+        /// `reportingUser` or `allegedAbuserUri`.
+        field: &'static str,
+        /// The URI as received (lossy UTF-8).
+        uri: String,
+    },
 }
 
 /// The one place where hub refusals become `/update` response codes
@@ -403,6 +436,8 @@ struct HubRoom {
     outbox: BTreeMap<(String, u64), Outgoing>,
     /// Hub acceptance time of each queued proposal (§5.6 `hub_accepted_time`).
     accepted_at: BTreeMap<Vec<u8>, u64>,
+    /// Abuse reports received for the room (§5.9).
+    abuse_reports: Vec<abuse::AbuseRecord>,
 }
 
 /// Everything observable about a hub room, for before/after comparison.
@@ -418,6 +453,8 @@ pub struct HubRoomSnapshot {
     pub outbox: BTreeMap<String, String>,
     /// Acceptance time per queued ProposalRef (hex).
     pub accepted_at: BTreeMap<String, u64>,
+    /// Abuse reports received (§5.9).
+    pub abuse_reports: Vec<abuse::AbuseRecord>,
 }
 
 struct PendingRelay {
@@ -446,6 +483,11 @@ pub enum Deviation {
     /// The follower processes a duplicate `/notify` again instead of dropping it
     /// (breaks protocol-06 §5.5).
     ForgetDedup,
+    /// The hub answers a stale commit's `wrongEpoch` with the commit's own epoch as
+    /// `currentEpoch` instead of the room's (breaks protocol-06 §5.3: the committer
+    /// cannot tell which epoch to catch up to). openmls does not mask this one: the
+    /// commit is still refused, only the answer is wrong.
+    StaleCurrentEpoch,
 }
 
 /// The hub of one provider.
@@ -555,6 +597,7 @@ impl Hub {
                 .iter()
                 .map(|(k, v)| (hex::encode(k), *v))
                 .collect(),
+            abuse_reports: r.abuse_reports.clone(),
         };
         serde_json::to_vec(&snap).ok()
     }
@@ -593,6 +636,12 @@ impl Hub {
             HubInput::RemoveUser { room_id, user } => {
                 match self.remove_user(now_ms, from, &room_id, &user) {
                     Ok(out) => out,
+                    Err(e) => vec![HubOutput::Refused(e)],
+                }
+            }
+            HubInput::ReportAbuse { room_id, body } => {
+                match self.report_abuse(now_ms, from, &room_id, &body) {
+                    Ok(()) => vec![HubOutput::AbuseReportAccepted { room_id }],
                     Err(e) => vec![HubOutput::Refused(e)],
                 }
             }
@@ -669,6 +718,7 @@ impl Hub {
                 next_seq: BTreeMap::new(),
                 outbox: BTreeMap::new(),
                 accepted_at: BTreeMap::new(),
+                abuse_reports: Vec::new(),
             },
         );
         Ok(())
@@ -676,7 +726,19 @@ impl Hub {
 
     fn update(&mut self, now_ms: u64, room_id: &str, body: &[u8]) -> Vec<HubOutput> {
         let mut refs = Vec::new();
-        match self.update_inner(now_ms, room_id, body, &mut refs) {
+        let stale_current = self.deviates(Deviation::StaleCurrentEpoch);
+        match self
+            .update_inner(now_ms, room_id, body, &mut refs)
+            .map_err(|e| match e {
+                // Deviation::StaleCurrentEpoch (tests only): report the message's epoch.
+                HubError::Room(RoomError::WrongEpoch { message, .. }) if stale_current => {
+                    HubError::Room(RoomError::WrongEpoch {
+                        message,
+                        current: message,
+                    })
+                }
+                other => other,
+            }) {
             Ok(mut outputs) => {
                 outputs.insert(
                     0,
@@ -710,6 +772,8 @@ impl Hub {
             .get_mut(room_id)
             .ok_or_else(|| HubError::NoSuchRoom(room_id.to_owned()))?;
         let first = req.bundle.proposal_or_commit.as_bytes().to_vec();
+        // The decoded message, for the fanout (already validated: no second parse).
+        let first_message = req.bundle.proposal_or_commit.clone();
         match req.bundle.body {
             HandshakeBundleBody::Proposal { more_proposals } => {
                 let mut all = vec![first.clone()];
@@ -747,7 +811,7 @@ impl Hub {
                 }
                 let fanout = FanoutMessage {
                     timestamp: now_ms,
-                    message: MlsMessage::from_bytes(&first)?,
+                    message: first_message.clone(),
                     body: FanoutBody::Proposal { more_proposals },
                 };
                 let targets = providers_of(hr.room.members().values());
@@ -756,7 +820,7 @@ impl Hub {
             HandshakeBundleBody::Commit {
                 welcome,
                 group_info_option,
-                ratchet_tree_option: _,
+                ratchet_tree_option,
             } => {
                 let gi = match group_info_option {
                     GroupInfoOption::Full { group_info } => {
@@ -868,7 +932,7 @@ impl Hub {
                 }
                 let fanout = FanoutMessage {
                     timestamp: now_ms,
-                    message: MlsMessage::from_bytes(&first)?,
+                    message: first_message.clone(),
                     body: FanoutBody::Commit {
                         external_proposals: regenerated
                             .iter()
@@ -888,13 +952,22 @@ impl Hub {
                         }
                     }
                     let tree = hr.room.ratchet_tree()?;
+                    // Performance: the committer's tree (validated when the request was
+                    // decoded) is normally byte-identical to the hub's; reuse it rather
+                    // than parsing the hub's export again. The bytes sent are the hub's.
+                    let ratchet_tree = match &ratchet_tree_option {
+                        RatchetTreeOption::Full { ratchet_tree }
+                            if ratchet_tree.as_bytes() == tree.as_slice() =>
+                        {
+                            ratchet_tree.clone()
+                        }
+                        _ => MlsRatchetTree::from_bytes(&tree)?,
+                    };
                     let fanout = FanoutMessage {
                         timestamp: now_ms,
                         message: MlsMessage::from_bytes(&w)?,
                         body: FanoutBody::Welcome {
-                            ratchet_tree_option: RatchetTreeOption::Full {
-                                ratchet_tree: MlsRatchetTree::from_bytes(&tree)?,
-                            },
+                            ratchet_tree_option: RatchetTreeOption::Full { ratchet_tree },
                         },
                     };
                     out.extend(hr.fan_out(room_id, now_ms, &fanout, dests)?);
@@ -1330,7 +1403,33 @@ impl HubRoom {
 }
 
 fn providers_of<'a>(identities: impl Iterator<Item = &'a Vec<u8>>) -> BTreeSet<String> {
-    identities.filter_map(|i| provider_of(i)).collect()
+    // Performance: a URI's provider depends on its authority alone, so once one identity
+    // with a given raw authority has parsed, the others with it add nothing; they are
+    // skipped instead of parsed (rooms have many clients per provider).
+    let mut resolved: BTreeSet<&[u8]> = BTreeSet::new();
+    let mut out = BTreeSet::new();
+    for identity in identities {
+        let authority = raw_authority(identity);
+        if authority.is_some_and(|a| resolved.contains(a)) {
+            continue;
+        }
+        if let Some(p) = provider_of(identity) {
+            out.insert(p);
+            resolved.extend(authority);
+        }
+    }
+    out
+}
+
+/// The authority of a URI as `MimiUri::parse` cuts it out (after the first `:` and `//`,
+/// up to the next `/`), if there is one.
+fn raw_authority(uri: &[u8]) -> Option<&[u8]> {
+    let colon = uri.iter().position(|&b| b == b':')?;
+    let rest = uri.get(colon + 1..)?.strip_prefix(b"//")?;
+    Some(match rest.iter().position(|&b| b == b'/') {
+        Some(i) => &rest[..i],
+        None => rest,
+    })
 }
 
 /// Build, sign (as the hub's `external_senders` entry) and queue an external Remove
@@ -1382,6 +1481,20 @@ fn hub_removes(
 /// every one of whose clients the hub's own queued Removes remove
 /// ([`crate::room::mimi::hub_removed_users`]).
 pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
+    let queued = room.queued_proposals().unwrap_or_default();
+    // Performance: nothing queued updates the participant list or is a hub Remove (the
+    // usual case), so nobody is blocked; skip decoding the room's policy state.
+    if !queued.iter().any(|q| {
+        matches!(
+            (&q.kind, q.sender_leaf),
+            (
+                ProposalKind::AppDataUpdate(PARTICIPANT_LIST, AppDataOp::Update(_)),
+                _
+            ) | (ProposalKind::Remove(_), None)
+        )
+    }) {
+        return BTreeSet::new();
+    }
     let dict = room.dictionary();
     let Ok(list) = decode_participants(dict.get(&PARTICIPANT_LIST).map(Vec::as_slice)) else {
         return BTreeSet::new();
@@ -1389,7 +1502,6 @@ pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
     let banned_role = policy_state(&dict, &room.members())
         .map(|s| s.has_banned_role())
         .unwrap_or(false);
-    let queued = room.queued_proposals().unwrap_or_default();
     let external: BTreeSet<u32> = queued
         .iter()
         .filter_map(|q| match (&q.kind, q.sender_leaf) {
@@ -1428,10 +1540,17 @@ fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
     let Some(h) = peek::public_header(message) else {
         return Ok(()); // openmls will refuse it with a precise error
     };
+    if h.epoch != room.epoch() {
+        // protocol-06 §5.3: a handshake of another epoch is answered `wrongEpoch` (with
+        // the current epoch, so the sender can catch up) before it is judged against the
+        // current state (found by the equivalence suite, spec/deviations.md, equivalence
+        // suite 27)
+        return Ok(());
+    }
     let Some(leaf) = h.member_leaf else {
         return Ok(());
     };
-    let Some(identity) = room.members().get(&leaf).cloned() else {
+    let Some(identity) = room.member(leaf) else {
         return Ok(());
     };
     let Ok(user) = user_of_client(&identity) else {
@@ -1509,5 +1628,39 @@ fn may_join(room: &PublicRoom, identity: &[u8]) -> Result<(), String> {
             role: 0,
             section: policy::denial::capability_section(policy::Capability::CanOpenJoin),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The authority shortcut gives exactly the providers of the identities that parse.
+    #[test]
+    fn providers_of_matches_parsing_every_identity() {
+        let ids: Vec<Vec<u8>> = [
+            "not a uri",
+            "mimi://a.example/d/alice/1",
+            "mimi://a.example/d/bob/1",
+            "mimi://A.Example/d/carol/1",
+            "mimi://b.example/%zz/broken",
+            "mimi://b.example/d/dave/1",
+            "mimi://c.example/d/erin/1/extra/segments/beyond/the/limit",
+            "mimi://c.example",
+            "mimi:/d.example/d/x/1",
+            "http://e.example/d/x/1",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let every: BTreeSet<String> = ids.iter().filter_map(|i| provider_of(i)).collect();
+        assert_eq!(providers_of(ids.iter()), every);
+        assert!(every.contains("a.example") && every.contains("b.example"));
+        assert_eq!(
+            raw_authority(b"mimi://x.example/d/a/1"),
+            Some(&b"x.example"[..])
+        );
+        assert_eq!(raw_authority(b"mimi://x.example"), Some(&b"x.example"[..]));
+        assert_eq!(raw_authority(b"mimi:/x"), None);
     }
 }

@@ -34,7 +34,6 @@ use crate::http::{
 };
 use crate::hub::peek::{mls_body, wire_format};
 use crate::hub::{GroupInfoAnswer, Hub, HubIdentity, HubInput, HubOutput, JoinInfo};
-use crate::room::mimi::{decode_participants, PARTICIPANT_LIST, ROOM_METADATA};
 use crate::room::PublicRoom;
 use crate::sim::ProjectedState;
 use crate::uri::MimiUri;
@@ -63,6 +62,15 @@ pub enum LocalOp {
         user: String,
         /// The allow-list.
         allowed: ConsentList,
+    },
+    /// A local user's consent operation (protocol-06 §5.7), a TLS-encoded
+    /// `ConsentEntry`: `request`/`cancel` by a local requester go out as
+    /// `requestConsent` to the target's provider; `grant`/`revoke` by a local target
+    /// change its allow-list at once and go out as `updateConsent` to the requester's
+    /// provider.
+    UserConsent {
+        /// The `ConsentEntry` bytes.
+        entry: Vec<u8>,
     },
     /// A local client created a room on our hub (§3.1).
     CreateRoom {
@@ -254,24 +262,7 @@ fn domain_of(uri: &str) -> Option<String> {
 
 /// The projection of a public room view used for state comparison.
 pub fn project(r: &PublicRoom) -> ProjectedState {
-    let d = r.dictionary();
-    ProjectedState {
-        participants: decode_participants(d.get(&PARTICIPANT_LIST).map(Vec::as_slice))
-            .unwrap_or_default(),
-        members: r
-            .members()
-            .values()
-            .map(|i| String::from_utf8_lossy(i).into_owned())
-            .collect(),
-        epoch: r.epoch(),
-        pending_proposals: r
-            .queued_proposals()
-            .unwrap_or_default()
-            .iter()
-            .map(|q| hex::encode(&q.reference))
-            .collect(),
-        metadata: d.get(&ROOM_METADATA).map(hex::encode),
-    }
+    crate::client::driver::project_room(r)
 }
 
 impl MimiCore {
@@ -445,7 +436,9 @@ impl MimiCore {
                 }
                 FollowerOutput::ToHub { .. }
                 | FollowerOutput::ToClient { .. }
-                | FollowerOutput::KeyMaterialAnswer { .. } => {}
+                | FollowerOutput::KeyMaterialAnswer { .. }
+                | FollowerOutput::ConsentAccepted
+                | FollowerOutput::SendConsent { .. } => {}
             }
         }
         (acked, refused)
@@ -507,7 +500,15 @@ impl MimiCore {
                 HubOutput::ForwardKeyMaterial { .. } => {
                     out = text(500, "unexpected relay in this context")
                 }
-                HubOutput::Refused(e) => out = text(400, e.to_string()),
+                // protocol-06 §5.9: accepted, no body.
+                HubOutput::AbuseReportAccepted { .. } => out = text(201, ""),
+                HubOutput::Refused(e) => {
+                    let status = match e {
+                        crate::hub::HubError::AbuseReporter { .. } => 403,
+                        _ => 400,
+                    };
+                    out = text(status, e.to_string())
+                }
             }
         }
         out.outgoing = outgoing;
@@ -545,7 +546,10 @@ impl MimiCore {
                 };
                 (out, summary)
             }
-            Endpoint::Update | Endpoint::SubmitMessage | Endpoint::GroupInfo => {
+            Endpoint::Update
+            | Endpoint::SubmitMessage
+            | Endpoint::GroupInfo
+            | Endpoint::ReportAbuse => {
                 let summary = request_summary(request);
                 if self.hub.room(&room).is_none() {
                     return (
@@ -559,6 +563,11 @@ impl MimiCore {
                         body: request.body.clone(),
                     },
                     Endpoint::SubmitMessage => HubInput::SubmitMessage {
+                        room_id: room,
+                        body: request.body.clone(),
+                    },
+                    // protocol-06 §5.9: to the room's hub only.
+                    Endpoint::ReportAbuse => HubInput::ReportAbuse {
                         room_id: room,
                         body: request.body.clone(),
                     },
@@ -637,6 +646,50 @@ impl MimiCore {
                 }
                 (self.hub_outputs(outs), summary)
             }
+            Endpoint::RequestConsent | Endpoint::UpdateConsent => {
+                // protocol-06 §5.7: provider to provider, never through a hub.
+                let update = request.endpoint == Endpoint::UpdateConsent;
+                let summary = consent_summary(&request.body);
+                // The path parameter is our domain (§5.7) or, as in the §5.1 directory
+                // example, the user of ours the entry names (spec/deviations.md consent 1).
+                let ours = match decode_exact::<crate::wire::ConsentEntry>(&request.body) {
+                    Ok(e) if update => e.requester_uri,
+                    Ok(e) => e.target_uri,
+                    Err(e) => return (text(400, e.to_string()), summary),
+                };
+                if request.param != self.domain && Some(request.param.as_str()) != ours.uri.as_str()
+                {
+                    return (
+                        text(
+                            400,
+                            format!(
+                                "protocol-06 §5.7: path parameter {} is neither {} nor the entry's user of ours",
+                                request.param, self.domain
+                            ),
+                        ),
+                        summary,
+                    );
+                }
+                let body = request.body.clone();
+                let from = from.to_owned();
+                let input = if update {
+                    FollowerInput::UpdateConsent { from, body }
+                } else {
+                    FollowerInput::RequestConsent { from, body }
+                };
+                let outs = self.follower.handle(now_ms, input);
+                for o in outs {
+                    match o {
+                        FollowerOutput::ConsentAccepted => return (text(201, ""), summary),
+                        FollowerOutput::Refused(e) => {
+                            let status = if e.is_forbidden() { 403 } else { 400 };
+                            return (text(status, e.to_string()), summary);
+                        }
+                        _ => {}
+                    }
+                }
+                (text(500, "the follower gave no answer"), summary)
+            }
             other => (
                 text(
                     501,
@@ -671,6 +724,36 @@ impl MimiCore {
                     .handle(now_ms, FollowerInput::SetConsent { user, allowed });
                 let _ = self.follower_outputs(now_ms, outs);
                 text(200, "")
+            }
+            LocalOp::UserConsent { entry } => {
+                let outs = self
+                    .follower
+                    .handle(now_ms, FollowerInput::UserConsent { body: entry });
+                let mut out = text(200, "");
+                for o in outs {
+                    match o {
+                        FollowerOutput::SendConsent { to, update, body } => {
+                            out.outgoing.push(Outgoing {
+                                request: Request {
+                                    endpoint: if update {
+                                        Endpoint::UpdateConsent
+                                    } else {
+                                        Endpoint::RequestConsent
+                                    },
+                                    param: to.clone(),
+                                    body,
+                                    seq: None,
+                                },
+                                to_domain: to,
+                            })
+                        }
+                        FollowerOutput::Refused(e) => {
+                            return text(if e.is_forbidden() { 403 } else { 400 }, e.to_string())
+                        }
+                        _ => {}
+                    }
+                }
+                out
             }
             LocalOp::CreateRoom {
                 room_id,
@@ -878,6 +961,14 @@ fn request_summary(r: &Request) -> String {
             Err(_) => "undecodable SubmitMessageRequest".into(),
         },
         Endpoint::GroupInfo => "GroupInfoRequest (external join)".into(),
+        Endpoint::ReportAbuse => match decode_exact::<crate::wire::AbuseReport>(&r.body) {
+            Ok(a) => format!(
+                "AbuseReport about {} ({} message(s))",
+                String::from_utf8_lossy(a.alleged_abuser_uri.uri.0.as_slice()),
+                a.messages.len()
+            ),
+            Err(_) => "undecodable AbuseReport".into(),
+        },
         Endpoint::KeyMaterial => match decode_exact::<KeyMaterialRequest>(&r.body) {
             Ok(k) => format!(
                 "KeyMaterialRequest for {}",
@@ -886,6 +977,22 @@ fn request_summary(r: &Request) -> String {
             Err(_) => "undecodable KeyMaterialRequest".into(),
         },
         _ => String::new(),
+    }
+}
+
+fn consent_summary(body: &[u8]) -> String {
+    match decode_exact::<crate::wire::ConsentEntry>(body) {
+        Ok(e) => format!(
+            "ConsentEntry {} {} -> {}{}",
+            e.operation.code().wire_name(),
+            e.requester_uri.uri.as_str().unwrap_or_default(),
+            e.target_uri.uri.as_str().unwrap_or_default(),
+            e.room_id
+                .as_ref()
+                .map(|r| format!(" in {}", r.uri.as_str().unwrap_or_default()))
+                .unwrap_or_default()
+        ),
+        Err(_) => "undecodable ConsentEntry".into(),
     }
 }
 
@@ -998,7 +1105,14 @@ mod tests {
         assert_eq!(c.hub().rooms().count(), 0);
         assert!(c.mail("mimi://a.example/d/alice/1").is_empty());
         // Endpoints this provider does not implement.
-        let o = c.handle(1, "b.example", &req(Endpoint::ReportAbuse, "x", b"", None));
+        let o = c.handle(
+            1,
+            "b.example",
+            &req(Endpoint::IdentifierQuery, "x", b"", None),
+        );
         assert_eq!(o.status, 501);
+        // An abuse report for a room we do not host.
+        let o = c.handle(1, "b.example", &req(Endpoint::ReportAbuse, "x", b"", None));
+        assert_eq!(o.status, 404);
     }
 }

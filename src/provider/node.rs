@@ -12,30 +12,28 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openmls::prelude::{ExtensionType, ProposalType, RequiredCapabilitiesExtension};
 use sha2::{Digest, Sha256};
 
 use super::{LocalOp, MimiCore, WireLog};
-use crate::client::{Client, CommitRequest, Received};
+use crate::client::{Client, CommitRequest};
 use crate::http::delivery::RetryPolicy;
 use crate::http::tls::Identity;
 use crate::http::{Endpoint, Provider, ProviderConfig, Request};
-use crate::hub::peek::{mls_body, mls_wrap, wire_format};
+use crate::hub::peek::{mls_wrap, wire_format};
 use crate::policy::{BaseRoomPolicy, RoleData};
 use crate::room::mimi::{
     decode_participants, initial_dictionary, participant_update, room_metadata, user_of_client,
-    MimiLogic, PARTICIPANT_LIST, ROOM_METADATA,
+    MimiLogic, PARTICIPANT_LIST,
 };
-use crate::room::{AppDataOp, ComponentId, PublicRoom};
-use crate::sim::{commit_update_request, key_material_request, room_uri, ProjectedState};
+use crate::sim::{commit_update_request, room_uri, ProjectedState};
 use crate::uri::{MimiUri, UriKind};
 use crate::wire::common::{decode_exact, encode, IdentifierUri, Opaque};
 use crate::wire::group_info::GROUP_INFO_REQUEST_TBS_LABEL;
 use crate::wire::mls::{CipherSuite, HpkePublicKey, MlsCredential, MlsMessage, SignaturePublicKey};
 use crate::wire::{
-    ClientKeyMaterialStatus, GroupInfoRequest, GroupInfoResponse, GroupInfoStatus, HandshakeBundle,
-    HandshakeBundleBody, KeyMaterialResponse, Protocol, RatchetTreeOption, SubmitMessageRequest,
-    SubmitMessageResponse, SubmitStatus, UpdateRequest, UpdateResult, UpdateRoomResponse,
+    GroupInfoRequest, GroupInfoResponse, GroupInfoStatus, HandshakeBundle, HandshakeBundleBody,
+    KeyMaterialResponse, Protocol, RatchetTreeOption, SubmitMessageRequest, SubmitMessageResponse,
+    SubmitStatus, UpdateRequest, UpdateResult, UpdateRoomResponse,
 };
 
 /// Why a driver operation failed (not a protocol refusal: those come back as codes).
@@ -68,34 +66,9 @@ fn werr(e: impl std::fmt::Display) -> NodeError {
     NodeError::Wire(e.to_string())
 }
 
-/// What a local client made of one delivered message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Got {
-    /// Joined from a Welcome.
-    Joined,
-    /// Decrypted an application message.
-    Application {
-        /// The sender client.
-        sender: String,
-        /// The plaintext.
-        data: Vec<u8>,
-    },
-    /// A proposal was queued.
-    Proposal,
-    /// Another member's commit.
-    Commit {
-        /// The new epoch.
-        epoch: u64,
-        /// Whether this client was removed.
-        removed_self: bool,
-    },
-    /// Its own commit came back.
-    OwnCommit,
-    /// Its own application message came back.
-    OwnEcho,
-    /// It could not process the message.
-    Failed(String),
-}
+/// What a local client made of one delivered message (the simulator's
+/// [`Delivered`](crate::client::driver::Delivered)).
+pub use crate::client::driver::Delivered as Got;
 
 /// One delivery as the client saw it.
 #[derive(Debug, Clone)]
@@ -189,7 +162,7 @@ impl Node {
         &self.provider
     }
 
-    /// Stops the provider; the clients are kept for [`Node::restart`].
+    /// Stops the provider; the clients are kept for [`Federation::restart`].
     pub async fn shutdown(self) -> BTreeMap<String, LocalClient> {
         self.provider.shutdown().await;
         self.clients
@@ -265,6 +238,16 @@ impl Node {
         self.local(&LocalOp::Consent {
             user: user.to_owned(),
             allowed: requesters.iter().map(|r| (r.clone(), None)).collect(),
+        })
+    }
+
+    /// A local user's consent operation (protocol-06 §5.7, a `ConsentEntry`): a
+    /// request/cancel is queued as `requestConsent` to the target's provider, a
+    /// grant/revoke changes the local target's allow-list and is queued as
+    /// `updateConsent` to the requester's provider.
+    pub fn user_consent(&self, entry: &crate::wire::ConsentEntry) -> Result<(), NodeError> {
+        self.local(&LocalOp::UserConsent {
+            entry: encode(entry).map_err(werr)?,
         })
     }
 
@@ -352,32 +335,15 @@ impl Node {
         target_user: &str,
     ) -> Result<Vec<Vec<u8>>, NodeError> {
         let lc = self.lc(client)?;
-        let req = key_material_request(
-            &lc.client,
-            room_id,
-            target_user,
-            &[u16::from(crate::room::profile::CIPHERSUITE)],
-            &RequiredCapabilitiesExtension::new(
-                &[ExtensionType::AppDataDictionary],
-                &[ProposalType::AppDataUpdate, ProposalType::SelfRemove],
-                &[],
-            ),
-        )
-        .map_err(cerr)?;
+        let req =
+            crate::client::driver::profile_key_material_request(&lc.client, room_id, target_user)
+                .map_err(cerr)?;
         let body = encode(&req).map_err(werr)?;
         let ans = self
             .to_hub(Endpoint::KeyMaterial, target_user, room_id, body)
             .await?;
         let r: KeyMaterialResponse = decode_exact(&ans).map_err(werr)?;
-        Ok(r.clients
-            .iter()
-            .filter_map(|c| match &c.status {
-                ClientKeyMaterialStatus::Success { key_package } => {
-                    Some(mls_wrap(wire_format::KEY_PACKAGE, key_package.as_bytes()))
-                }
-                _ => None,
-            })
-            .collect())
+        Ok(crate::client::driver::key_packages_of(&r))
     }
 
     async fn update(
@@ -434,15 +400,7 @@ impl Node {
         if kps.is_empty() {
             return Ok(Code::new("noKeyPackages", target_user));
         }
-        let request = CommitRequest {
-            app_data: vec![(
-                PARTICIPANT_LIST,
-                participant_update(&[], &[], &[(target_user, role)]),
-            )],
-            adds: kps,
-            removes: Vec::new(),
-            inline_ratchet_tree: false,
-        };
+        let request = crate::client::driver::add_user_commit(target_user, role, kps);
         self.commit(adder, room_id, &request).await
     }
 
@@ -488,13 +446,14 @@ impl Node {
         self.update(client, room_id, &req).await
     }
 
-    /// `client` sends `text` (§3.4). Returns the code and the message hash.
-    pub async fn send_message(
+    /// Encrypts `text` at `client` into the `/submitMessage` request (§5.4) with the
+    /// user as `sendingUri`; returns it with the message hash (remembered as own).
+    fn encrypt(
         &mut self,
         client: &str,
         room_id: &str,
         text: &[u8],
-    ) -> Result<(Code, String), NodeError> {
+    ) -> Result<(SubmitMessageRequest, String), NodeError> {
         let user = user_of_client(client.as_bytes()).map_err(|e| cerr(e.rule))?;
         let lc = self.lc(client)?;
         let msg = lc.client.send(room_id.as_bytes(), text).map_err(cerr)?;
@@ -505,6 +464,17 @@ impl Node {
             app_message: MlsMessage::from_bytes(&msg).map_err(werr)?,
             sending_uri: IdentifierUri::new(&user),
         };
+        Ok((req, h))
+    }
+
+    /// `client` sends `text` (§3.4). Returns the code and the message hash.
+    pub async fn send_message(
+        &mut self,
+        client: &str,
+        room_id: &str,
+        text: &[u8],
+    ) -> Result<(Code, String), NodeError> {
+        let (req, h) = self.encrypt(client, room_id, text)?;
         let ans = self
             .to_hub(
                 Endpoint::SubmitMessage,
@@ -533,19 +503,10 @@ impl Node {
         room_id: &str,
         text: &[u8],
     ) -> Result<(String, Request, String), NodeError> {
-        let user = user_of_client(client.as_bytes()).map_err(|e| cerr(e.rule))?;
         let hub = MimiUri::parse(room_id)
             .map(|u| u.provider().to_owned())
             .map_err(|e| NodeError::Unknown(e.to_string()))?;
-        let lc = self.lc(client)?;
-        let msg = lc.client.send(room_id.as_bytes(), text).map_err(cerr)?;
-        let h = message_hash(&msg);
-        lc.own.insert(h.clone());
-        let req = SubmitMessageRequest {
-            protocol: Protocol::Mls10,
-            app_message: MlsMessage::from_bytes(&msg).map_err(werr)?,
-            sending_uri: IdentifierUri::new(&user),
-        };
+        let (req, h) = self.encrypt(client, room_id, text)?;
         let request = Request {
             endpoint: Endpoint::SubmitMessage,
             param: room_id.to_owned(),
@@ -613,20 +574,8 @@ impl Node {
         };
         let tree = ratchet_tree.as_bytes().to_vec();
         let user = user_of_client(client.as_bytes()).map_err(|e| cerr(e.rule))?;
-        let listed = PublicRoom::from_group_info(&group_info, &tree, Arc::new(MimiLogic))
-            .ok()
-            .and_then(|r| {
-                decode_participants(r.dictionary().get(&PARTICIPANT_LIST).map(Vec::as_slice)).ok()
-            })
-            .is_some_and(|l| l.iter().any(|(u, _)| *u == user));
-        let app_data: Vec<(ComponentId, AppDataOp)> = if listed {
-            Vec::new()
-        } else {
-            vec![(
-                PARTICIPANT_LIST,
-                participant_update(&[], &[], &[(&user, role_if_new)]),
-            )]
-        };
+        let app_data =
+            crate::client::driver::external_join_app_data(&group_info, &tree, &user, role_if_new);
         let lc = self.lc(client)?;
         let (_, out) = lc
             .client
@@ -665,34 +614,13 @@ impl Node {
                 lc.cursor += 1;
                 n += 1;
                 let h = message_hash(&item.message);
-                let got = if mls_body(wire_format::WELCOME, &item.message).is_some() {
-                    match lc
-                        .client
-                        .join_from_welcome(&item.message, item.ratchet_tree.as_deref())
-                    {
-                        Ok(_) => Got::Joined,
-                        Err(e) => Got::Failed(e.to_string()),
-                    }
-                } else {
-                    match lc.client.process(&item.message) {
-                        Ok(Received::Application { sender, data, .. }) => Got::Application {
-                            sender: String::from_utf8_lossy(&sender).into_owned(),
-                            data,
-                        },
-                        Ok(Received::Proposal { .. }) => Got::Proposal,
-                        Ok(Received::Commit {
-                            new_epoch,
-                            removed_self,
-                        }) => Got::Commit {
-                            epoch: new_epoch,
-                            removed_self,
-                        },
-                        Ok(Received::OwnCommit { .. }) => Got::OwnCommit,
-                        Ok(Received::OwnApplication { .. }) => Got::OwnEcho,
-                        Err(_) if lc.own.contains(&h) => Got::OwnEcho,
-                        Err(e) => Got::Failed(e.to_string()),
-                    }
-                };
+                let own = lc.own.contains(&h);
+                let got = crate::client::driver::receive(
+                    &mut lc.client,
+                    &item.message,
+                    item.ratchet_tree.as_deref(),
+                    own,
+                );
                 let joined = got == Got::Joined;
                 lc.received.push(Delivery {
                     room_id: item.room_id.clone(),
@@ -729,25 +657,7 @@ impl Node {
 
     /// A local client's projected room state (`None` unless an active member).
     pub fn client_state(&self, client: &str, room_id: &str) -> Option<ProjectedState> {
-        let c = &self.clients.get(client)?.client;
-        if !c.is_member(room_id.as_bytes()) {
-            return None;
-        }
-        let v = c.view(room_id.as_bytes())?;
-        Some(ProjectedState {
-            participants: decode_participants(
-                v.dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice),
-            )
-            .unwrap_or_default(),
-            members: v
-                .members
-                .values()
-                .map(|i| String::from_utf8_lossy(i).into_owned())
-                .collect(),
-            epoch: v.epoch,
-            pending_proposals: v.pending_proposals.iter().map(hex::encode).collect(),
-            metadata: v.dictionary.get(&ROOM_METADATA).map(hex::encode),
-        })
+        crate::client::driver::project_client(&self.clients.get(client)?.client, room_id)
     }
 
     /// The client ids.

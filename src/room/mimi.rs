@@ -285,10 +285,11 @@ pub fn policy_state(
         state.participants.insert(user, role);
     }
     for identity in members.values() {
-        let actor = actor_of(identity)?;
-        if let Some(client) = actor.client {
-            state.clients.entry(actor.user).or_default().insert(client);
-        }
+        // The user and client of `actor_of` (its credential claims are not needed here;
+        // a user URI built by `user_of_client` always parses again).
+        let user = user_of_client(identity)?;
+        let client = String::from_utf8_lossy(identity).into_owned();
+        state.clients.entry(user).or_default().insert(client);
     }
     if let Some(b) = dictionary.get(&ROLES_LIST) {
         state.roles = decode_tls(ROLES_LIST, "roles-list", b)?;
@@ -456,7 +457,20 @@ impl ComponentLogic for MimiLogic {
                 .get(&PARTICIPANT_LIST)
                 .map(Vec::as_slice),
         )?;
-        for user in hub_removed_users(&old_list, &commit.members, &external_removes(commit)) {
+        let hub_users = hub_removed_users(&old_list, &commit.members, &external_removes(commit));
+        // room-policy-03 §3: a roles update shares no commit with a participant-list
+        // change — also not with the list removal the hub's Removes mandate (found by
+        // the equivalence suite, spec/deviations.md, equivalence suite 28)
+        let roles_update = commit
+            .proposals
+            .iter()
+            .any(|p| matches!(p.kind, ProposalKind::AppDataUpdate(ROLES_LIST, _)));
+        if roles_update && !hub_users.is_empty() {
+            return Err(denial_rejection(
+                policy::SameCommitRule::RolesWithParticipantChange.into(),
+            ));
+        }
+        for user in hub_users {
             if new_list.iter().any(|(u, _)| *u == user) {
                 return Err(rej(
                     PARTICIPANT_LIST,

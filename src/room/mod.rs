@@ -420,6 +420,14 @@ impl PublicRoom {
             .collect()
     }
 
+    /// The credential identity of the member at `leaf`, if that leaf is occupied
+    /// (one entry of [`members`](Self::members), without building the whole map).
+    pub fn member(&self, leaf: u32) -> Option<Vec<u8>> {
+        self.group
+            .leaf(LeafNodeIndex::new(leaf))
+            .map(|l| credential_identity(l.credential()))
+    }
+
     /// The current `app_data_dictionary`.
     pub fn dictionary(&self) -> Dictionary {
         component::snapshot(
@@ -750,16 +758,7 @@ impl PublicRoom {
         let summary = self.summarize(&staged, sender, credential)?;
         self.logic.check_commit(&summary)?;
         let vgi = match group_info {
-            Some(gi_bytes) => {
-                let vgi = decode_group_info(gi_bytes)?;
-                if vgi.epoch() != staged.epoch() {
-                    return Err(RoomError::GroupInfoMismatch { field: "epoch" });
-                }
-                if vgi.group_id() != self.group.group_id() {
-                    return Err(RoomError::GroupInfoMismatch { field: "group_id" });
-                }
-                Some(vgi)
-            }
+            Some(gi_bytes) => Some(self.decode_group_info_for(gi_bytes, staged.epoch())?),
             None if self.group_info_optional => None,
             None => return Err(RoomError::MissingGroupInfo),
         };
@@ -802,6 +801,33 @@ impl PublicRoom {
             removed: summary.removed,
             dropped_proposals,
         }))
+    }
+
+    /// Decode a committer's GroupInfo and check that it is for `epoch` of this group
+    /// (the checks that need no merged state; protocol-06 §5.3).
+    fn decode_group_info_for(
+        &self,
+        group_info: &[u8],
+        epoch: openmls::prelude::GroupEpoch,
+    ) -> Result<openmls::messages::group_info::VerifiableGroupInfo, RoomError> {
+        let vgi = decode_group_info(group_info)?;
+        if vgi.epoch() != epoch {
+            return Err(RoomError::GroupInfoMismatch { field: "epoch" });
+        }
+        if vgi.group_id() != self.group.group_id() {
+            return Err(RoomError::GroupInfoMismatch { field: "group_id" });
+        }
+        Ok(vgi)
+    }
+
+    /// Run the GroupInfo check a commit's GroupInfo goes through (decode, epoch, group,
+    /// then [`check_group_info`](Self::check_group_info)'s signer, signature, tree
+    /// hash, version, GroupContext and confirmation tag) against the room's *current*
+    /// state, without changing it: `Ok` for the GroupInfo of the epoch the room is in.
+    /// For measuring and testing that check on its own (protocol-06 §5.3).
+    pub fn verify_group_info(&self, group_info: &[u8]) -> Result<(), RoomError> {
+        let vgi = self.decode_group_info_for(group_info, self.group.group_context().epoch())?;
+        self.check_group_info(vgi)
     }
 
     /// Check the committer's GroupInfo against the hub's merged state without
@@ -1014,5 +1040,336 @@ impl GroupInfoParts {
             confirmation_tag,
             signer: u32::from_be_bytes(signer_bytes),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The GroupInfo check of a commit (protocol-06 §5.3; RFC 9420 §12.4.3), one field
+    //! wrong at a time: each forged GroupInfo is re-signed with the committer's key
+    //! (so only the mutated field is wrong), refused with its own error, and leaves the
+    //! room unchanged; the unmodified re-signed GroupInfo is accepted (the forging itself
+    //! is faithful).
+    use super::*;
+    use crate::client::{Client, CommitRequest};
+    use crate::uri::MimiUri;
+
+    const GID: &[u8] = b"mimi://a.example/r/groupinfo-check";
+    const METADATA: ComponentId = 0x0023;
+
+    fn client(domain: &str, id: &str) -> Client {
+        Client::new(MimiUri::client(domain, id).unwrap(), Arc::new(ReplaceLogic)).unwrap()
+    }
+
+    /// A room of alice (leaf 0) and bob (leaf 1) at epoch 1, and alice's pending
+    /// metadata commit with its GroupInfo.
+    struct Fixture {
+        hub: PublicRoom,
+        alice: Client,
+        commit: Vec<u8>,
+        group_info: Vec<u8>,
+    }
+
+    fn fixture() -> Fixture {
+        let mut alice = client("a.example", "alice-1");
+        let bob = client("b.example", "bob-1");
+        let initial: Dictionary = [(METADATA, b"room".to_vec())].into_iter().collect();
+        alice.create_group(GID, &initial).unwrap();
+        alice
+            .commit(
+                GID,
+                &CommitRequest {
+                    adds: vec![bob.key_package().unwrap()],
+                    ..CommitRequest::default()
+                },
+            )
+            .unwrap();
+        alice.merge_pending_commit(GID).unwrap();
+        let bundle = alice.group_info(GID).unwrap();
+        let hub = PublicRoom::from_group_info(
+            &bundle.group_info,
+            &bundle.ratchet_tree,
+            Arc::new(ReplaceLogic),
+        )
+        .unwrap();
+        let out = alice
+            .commit(
+                GID,
+                &CommitRequest {
+                    app_data: vec![(METADATA, AppDataOp::Update(b"renamed".to_vec()))],
+                    ..CommitRequest::default()
+                },
+            )
+            .unwrap();
+        Fixture {
+            hub,
+            alice,
+            commit: out.commit,
+            group_info: out.group_info,
+        }
+    }
+
+    /// `(header length, value length)` of the MLS variable-length vector at `pos`.
+    fn vl_at(b: &[u8], pos: usize) -> (usize, usize) {
+        match b[pos] >> 6 {
+            0 => (1, usize::from(b[pos] & 0x3f)),
+            1 => (
+                2,
+                usize::from(u16::from_be_bytes([b[pos] & 0x3f, b[pos + 1]])),
+            ),
+            _ => (
+                4,
+                u32::from_be_bytes([b[pos] & 0x3f, b[pos + 1], b[pos + 2], b[pos + 3]]) as usize,
+            ),
+        }
+    }
+
+    fn vl(out: &mut Vec<u8>, data: &[u8]) {
+        let n = data.len();
+        if n < 64 {
+            out.push(n as u8);
+        } else {
+            out.extend_from_slice(&((n as u16) | 0x4000).to_be_bytes());
+        }
+        out.extend_from_slice(data);
+    }
+
+    /// Offsets into a `GroupInfoTBS` (the GroupInfo after the 4-byte `MLSMessage`
+    /// header, up to the signature).
+    struct Layout {
+        /// `cipher_suite` (the `version` is at 0).
+        suite: usize,
+        /// Last byte of `group_id`.
+        group_id_last: usize,
+        /// `epoch` (8 bytes).
+        epoch: usize,
+        /// First byte of `tree_hash`'s value.
+        tree_hash: usize,
+        /// First byte of `confirmed_transcript_hash`'s value.
+        transcript_hash: usize,
+        /// First byte of the `confirmation_tag` value.
+        tag: usize,
+        /// `signer` (4 bytes).
+        signer: usize,
+        /// Length of the TBS.
+        tbs_len: usize,
+    }
+
+    fn layout(gi: &[u8]) -> Layout {
+        let b = &gi[4..];
+        let skip = |pos: usize| {
+            let (h, n) = vl_at(b, pos);
+            pos + h + n
+        };
+        let suite = 2;
+        let gid = 4;
+        let (h, n) = vl_at(b, gid);
+        let epoch = gid + h + n;
+        let tree = epoch + 8;
+        let transcript = skip(tree);
+        let gc_ext = skip(transcript);
+        let gi_ext = skip(gc_ext);
+        let tag = skip(gi_ext);
+        let signer = skip(tag);
+        let tbs_len = signer + 4;
+        Layout {
+            suite,
+            group_id_last: gid + h + n - 1,
+            epoch,
+            tree_hash: tree + vl_at(b, tree).0,
+            transcript_hash: transcript + vl_at(b, transcript).0,
+            tag: tag + vl_at(b, tag).0,
+            signer,
+            tbs_len,
+        }
+    }
+
+    /// `gi` with `mutate` applied to its TBS, re-signed by `signer`.
+    fn forge(gi: &[u8], signer: &Client, mutate: impl FnOnce(&Layout, &mut Vec<u8>)) -> Vec<u8> {
+        let l = layout(gi);
+        let mut tbs = gi[4..4 + l.tbs_len].to_vec();
+        mutate(&l, &mut tbs);
+        let sig = signer.sign_with_label("GroupInfoTBS", &tbs).unwrap();
+        let mut out = gi[..4].to_vec();
+        out.extend_from_slice(&tbs);
+        vl(&mut out, &sig);
+        out
+    }
+
+    /// The forged GroupInfo is refused with `expected` and the room is unchanged; the
+    /// genuine GroupInfo is then accepted.
+    fn refused(mutate: impl FnOnce(&Layout, &mut Vec<u8>), expected: impl Fn(&RoomError) -> bool) {
+        let mut f = fixture();
+        let forged = forge(&f.group_info, &f.alice, mutate);
+        assert_ne!(forged, f.group_info);
+        let before = f.hub.view().unwrap();
+        let err = f
+            .hub
+            .process_handshake(&f.commit, Some(&forged))
+            .unwrap_err();
+        assert!(expected(&err), "unexpected refusal: {err:?}");
+        assert_eq!(
+            f.hub.view().unwrap(),
+            before,
+            "a refused commit changes nothing"
+        );
+        f.hub
+            .process_handshake(&f.commit, Some(&f.group_info))
+            .unwrap();
+        assert_eq!(f.hub.epoch(), 2);
+    }
+
+    #[test]
+    fn forged_but_unmodified_group_info_is_accepted() {
+        let mut f = fixture();
+        let l = layout(&f.group_info);
+        assert_eq!(
+            f.group_info.len(),
+            4 + l.tbs_len + 2 + 64,
+            "layout covers the whole GroupInfo (Ed25519 signature)"
+        );
+        let resigned = forge(&f.group_info, &f.alice, |_, _| {});
+        f.hub.process_handshake(&f.commit, Some(&resigned)).unwrap();
+        assert_eq!(f.hub.group_info(), resigned.as_slice());
+        f.hub.verify_group_info(&resigned).unwrap();
+    }
+
+    #[test]
+    fn group_info_of_another_epoch_is_refused() {
+        refused(
+            |l, t| t[l.epoch + 7] ^= 0x01,
+            |e| matches!(e, RoomError::GroupInfoMismatch { field: "epoch" }),
+        );
+    }
+
+    #[test]
+    fn group_info_of_another_group_is_refused() {
+        refused(
+            |l, t| t[l.group_id_last] ^= 0x01,
+            |e| matches!(e, RoomError::GroupInfoMismatch { field: "group_id" }),
+        );
+    }
+
+    #[test]
+    fn group_info_with_another_ciphersuite_is_refused() {
+        // 0x0003: MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519, supported by the
+        // crypto provider but not this group's suite.
+        refused(
+            |l, t| t[l.suite..l.suite + 2].copy_from_slice(&[0x00, 0x03]),
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoMismatch {
+                        field: "group_context"
+                    }
+                )
+            },
+        );
+    }
+
+    #[test]
+    fn group_info_signed_by_a_non_member_leaf_is_refused() {
+        refused(
+            |l, t| t[l.signer..l.signer + 4].copy_from_slice(&7u32.to_be_bytes()),
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoInvalid(CreationFromExternalError::UnknownSender)
+                )
+            },
+        );
+    }
+
+    #[test]
+    fn group_info_naming_another_member_as_signer_is_refused() {
+        // Signed by alice (leaf 0) but claiming bob's leaf 1.
+        refused(
+            |l, t| t[l.signer..l.signer + 4].copy_from_slice(&1u32.to_be_bytes()),
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoInvalid(
+                        CreationFromExternalError::InvalidGroupInfoSignature
+                    )
+                )
+            },
+        );
+    }
+
+    #[test]
+    fn group_info_with_a_bad_signature_is_refused() {
+        let mut f = fixture();
+        let mut forged = f.group_info.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 0x01;
+        let before = f.hub.view().unwrap();
+        let err = f
+            .hub
+            .process_handshake(&f.commit, Some(&forged))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RoomError::GroupInfoInvalid(CreationFromExternalError::InvalidGroupInfoSignature)
+            ),
+            "{err:?}"
+        );
+        assert_eq!(f.hub.view().unwrap(), before);
+    }
+
+    #[test]
+    fn group_info_with_another_tree_hash_is_refused() {
+        refused(
+            |l, t| t[l.tree_hash] ^= 0x01,
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoInvalid(CreationFromExternalError::TreeHashMismatch)
+                )
+            },
+        );
+    }
+
+    #[test]
+    fn group_info_with_another_protocol_version_is_refused() {
+        refused(
+            |_, t| t[0..2].copy_from_slice(&[0x00, 0x02]),
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoInvalid(CreationFromExternalError::UnsupportedMlsVersion)
+                )
+            },
+        );
+    }
+
+    #[test]
+    fn group_info_with_another_transcript_hash_is_refused() {
+        refused(
+            |l, t| t[l.transcript_hash] ^= 0x01,
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoMismatch {
+                        field: "group_context"
+                    }
+                )
+            },
+        );
+    }
+
+    #[test]
+    fn group_info_with_another_confirmation_tag_is_refused() {
+        refused(
+            |l, t| t[l.tag] ^= 0x01,
+            |e| {
+                matches!(
+                    e,
+                    RoomError::GroupInfoMismatch {
+                        field: "confirmation_tag"
+                    }
+                )
+            },
+        );
     }
 }

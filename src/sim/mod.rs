@@ -25,12 +25,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use openmls::prelude::{ExtensionType, ProposalType, RequiredCapabilitiesExtension};
+use openmls::prelude::RequiredCapabilitiesExtension;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::client::{Client, CommitOutput, CommitRequest, Received};
+use crate::client::driver::project_room;
+use crate::client::{Client, CommitOutput, CommitRequest};
 use crate::follower::{ConsentList, Follower, FollowerInput, FollowerOutput};
 use crate::hub::peek::{mls_body, mls_wrap, wire_format};
 use crate::hub::{GroupInfoAnswer, Hub, HubInput, HubOutput, JoinInfo};
@@ -39,7 +40,7 @@ use crate::room::mimi::{
     decode_participants, initial_dictionary, participant_update, room_metadata, user_of_client,
     MimiLogic, PARTICIPANT_LIST, ROOM_METADATA,
 };
-use crate::room::{AppDataOp, ComponentId, PublicRoom};
+use crate::room::AppDataOp;
 use crate::uri::MimiUri;
 use crate::wire::common::{encode, IdentifierUri, Opaque};
 use crate::wire::group_info::GROUP_INFO_REQUEST_TBS_LABEL;
@@ -49,9 +50,9 @@ use crate::wire::mls::{
     MlsWelcome, RequiredCapabilities, SignaturePublicKey,
 };
 use crate::wire::{
-    ClientKeyMaterialStatus, GroupInfoOption, GroupInfoRequest, HandshakeBundle,
-    HandshakeBundleBody, KeyMaterialRequest, KeyMaterialUserCode, Protocol, RatchetTreeOption,
-    SubmitMessageRequest, SubmitStatus, UpdateRequest, UpdateResult,
+    GroupInfoOption, GroupInfoRequest, HandshakeBundle, HandshakeBundleBody, KeyMaterialRequest,
+    KeyMaterialUserCode, Protocol, RatchetTreeOption, SubmitMessageRequest, SubmitStatus,
+    UpdateRequest, UpdateResult,
 };
 
 /// How the network treats `/notify` packets.
@@ -160,37 +161,8 @@ impl Outcome {
     }
 }
 
-/// What a client got from one delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Delivered {
-    /// Joined the group from a Welcome.
-    Joined,
-    /// A decrypted application message.
-    Application {
-        /// The sender's credential identity.
-        sender: String,
-        /// The plaintext.
-        data: Vec<u8>,
-    },
-    /// A proposal, queued.
-    Proposal,
-    /// Another member's commit, merged.
-    Commit {
-        /// The new epoch.
-        epoch: u64,
-        /// Whether this client was removed.
-        removed_self: bool,
-    },
-    /// Its own commit, merged on the hub's echo.
-    OwnCommit {
-        /// The new epoch.
-        epoch: u64,
-    },
-    /// Its own message echoed (application message, external commit).
-    OwnEcho,
-    /// Processing failed (e.g. a removed client cannot decrypt).
-    Failed(String),
-}
+/// What a client got from one delivery (shared with the HTTPS node).
+pub use crate::client::driver::Delivered;
 
 /// One delivery to a client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -670,7 +642,8 @@ impl World {
                         | HubInput::SubmitMessage { body, .. }
                         | HubInput::KeyMaterial { body }
                         | HubInput::KeyMaterialAnswer { body, .. }
-                        | HubInput::GroupInfo { body, .. } => self.log_rx(&hub, body),
+                        | HubInput::GroupInfo { body, .. }
+                        | HubInput::ReportAbuse { body, .. } => self.log_rx(&hub, body),
                         HubInput::CreateRoom {
                             group_info,
                             ratchet_tree,
@@ -835,7 +808,9 @@ impl World {
                 FollowerOutput::Refused(e) => self.anomalies.push(format!("{provider}: {e}")),
                 FollowerOutput::ToHub { .. }
                 | FollowerOutput::ToClient { .. }
-                | FollowerOutput::KeyMaterialAnswer { .. } => {}
+                | FollowerOutput::KeyMaterialAnswer { .. }
+                | FollowerOutput::ConsentAccepted
+                | FollowerOutput::SendConsent { .. } => {}
             }
         }
     }
@@ -863,31 +838,8 @@ impl World {
         if stale {
             return;
         }
-        let outcome = if mls_body(wire_format::WELCOME, message).is_some() {
-            match sc.client.join_from_welcome(message, tree) {
-                Ok(_) => Delivered::Joined,
-                Err(e) => Delivered::Failed(e.to_string()),
-            }
-        } else {
-            match sc.client.process(message) {
-                Ok(Received::Application { sender, data, .. }) => Delivered::Application {
-                    sender: String::from_utf8_lossy(&sender).into_owned(),
-                    data,
-                },
-                Ok(Received::Proposal { .. }) => Delivered::Proposal,
-                Ok(Received::Commit {
-                    new_epoch,
-                    removed_self,
-                }) => Delivered::Commit {
-                    epoch: new_epoch,
-                    removed_self,
-                },
-                Ok(Received::OwnCommit { new_epoch }) => Delivered::OwnCommit { epoch: new_epoch },
-                Ok(Received::OwnApplication { .. }) => Delivered::OwnEcho,
-                Err(_) if sc.own.contains(&h) => Delivered::OwnEcho,
-                Err(e) => Delivered::Failed(e.to_string()),
-            }
-        };
+        let own = sc.own.contains(&h);
+        let outcome = crate::client::driver::receive(&mut sc.client, message, tree, own);
         sc.received.push(Delivery {
             room_id: room_id.to_owned(),
             message_hash: h,
@@ -1023,6 +975,105 @@ impl World {
         true
     }
 
+    /// Indexes of the notifies in flight to `provider` in the order a sequencing
+    /// follower processes them: by room and sequence number, then age (a duplicate
+    /// or a re-sent copy ranks right after its original).
+    fn ranked_to(&self, provider: &str) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .network
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.ack && p.to == provider)
+            .map(|(i, _)| i)
+            .collect();
+        v.sort_by(|a, b| {
+            let (x, y) = (&self.network[*a], &self.network[*b]);
+            (&x.room_id, x.seq, *a).cmp(&(&y.room_id, y.seq, *b))
+        });
+        v
+    }
+
+    /// Deliver the notify of rank `rank` (see [`World::drop_ranked_to`]) in flight to
+    /// `provider` — rank 0 is the next in sequence, a higher rank overtakes the ones
+    /// before it (a reordering network) — then every acknowledgement in flight.
+    /// Returns false when fewer than `rank + 1` notifies are in flight to `provider`.
+    pub fn deliver_ranked_to(&mut self, provider: &str, rank: usize) -> bool {
+        let Some(&i) = self.ranked_to(provider).get(rank) else {
+            return false;
+        };
+        let p = self.network.remove(i);
+        self.deliver_packet(p);
+        self.deliver_acks();
+        true
+    }
+
+    /// Lose the notify of rank `rank` in flight to `provider` (notifies ordered by
+    /// room and sequence number, then age). Its hub still holds it unacknowledged and
+    /// re-sends it when its timer fires ([`World::fire_retries`]).
+    pub fn drop_ranked_to(&mut self, provider: &str, rank: usize) -> bool {
+        let Some(&i) = self.ranked_to(provider).get(rank) else {
+            return false;
+        };
+        self.network.remove(i);
+        self.dropped_packets += 1;
+        true
+    }
+
+    /// Append a copy of the notify of rank `rank` in flight to `provider` (a network
+    /// duplicate).
+    pub fn duplicate_ranked_to(&mut self, provider: &str, rank: usize) -> bool {
+        let Some(&i) = self.ranked_to(provider).get(rank) else {
+            return false;
+        };
+        let p = &self.network[i];
+        let copy = Packet {
+            from: p.from.clone(),
+            to: p.to.clone(),
+            room_id: p.room_id.clone(),
+            seq: p.seq,
+            body: p.body.clone(),
+            ack: false,
+        };
+        self.network.push(copy);
+        self.duplicated_packets += 1;
+        true
+    }
+
+    /// The hubs' re-send timers fire once: the clock advances by the retry interval
+    /// and every hub re-sends each unacknowledged notify (protocol-06 §5.5). A
+    /// re-sent copy of a notify that is still in flight is lost by the network, so
+    /// that only lost notifies come back. Returns how many notifies were re-sent.
+    pub fn fire_retries(&mut self) -> usize {
+        self.now_ms += self.config.retry_ms;
+        let now = self.now_ms;
+        let hubs: Vec<String> = self.hubs.keys().cloned().collect();
+        let mut sent = 0;
+        for h in hubs {
+            let out = match self.hubs.get_mut(&h) {
+                Some(hub) => hub.poll_timeout(now),
+                None => Vec::new(),
+            };
+            let out: Vec<HubOutput> =
+                out.into_iter()
+                    .filter(|o| match o {
+                        HubOutput::Notify {
+                            to, room_id, seq, ..
+                        } => !self.network.iter().any(|p| {
+                            !p.ack && p.to == *to && p.room_id == *room_id && p.seq == *seq
+                        }),
+                        _ => true,
+                    })
+                    .collect();
+            sent += out.len();
+            let rest = self.route_hub_outputs(&h, out);
+            for r in rest {
+                self.anomalies
+                    .push(format!("hub {h}: unexpected timer output {r:?}"));
+            }
+        }
+        sent
+    }
+
     /// Deliver until nothing is in flight and every hub has every notify
     /// acknowledged, advancing the clock to trigger re-sends.
     pub fn run_until_quiescent(&mut self) -> Result<(), SimError> {
@@ -1095,32 +1146,14 @@ impl World {
         target_user: &str,
     ) -> Result<(Outcome, Vec<Vec<u8>>), SimError> {
         let sc = self.sim_client(requester)?;
-        let req = key_material_request(
-            &sc.client,
-            room_id,
-            target_user,
-            &[u16::from(crate::room::profile::CIPHERSUITE)],
-            &RequiredCapabilitiesExtension::new(
-                &[ExtensionType::AppDataDictionary],
-                &[ProposalType::AppDataUpdate, ProposalType::SelfRemove],
-                &[],
-            ),
-        )?;
+        let req =
+            crate::client::driver::profile_key_material_request(&sc.client, room_id, target_user)?;
         let body = encode(&req).map_err(|e| SimError::Encode(e.to_string()))?;
         let out = self.relay(requester, room_id, HubInput::KeyMaterial { body });
         for o in out {
             match o {
                 HubOutput::KeyMaterial { response, .. } => {
-                    let kps = response
-                        .clients
-                        .iter()
-                        .filter_map(|c| match &c.status {
-                            ClientKeyMaterialStatus::Success { key_package } => {
-                                Some(mls_wrap(wire_format::KEY_PACKAGE, key_package.as_bytes()))
-                            }
-                            _ => None,
-                        })
-                        .collect();
+                    let kps = crate::client::driver::key_packages_of(&response);
                     let code = response.user_status.wire_name();
                     let ok = matches!(
                         response.user_status,
@@ -1203,15 +1236,7 @@ impl World {
         req: &UpdateRequest,
     ) -> Result<Outcome, SimError> {
         let body = encode(req).map_err(|e| SimError::Encode(e.to_string()))?;
-        let out = self.relay(
-            client,
-            room_id,
-            HubInput::Update {
-                room_id: room_id.to_owned(),
-                body,
-            },
-        );
-        Ok(update_outcome(&out))
+        Ok(self.send_raw_update(client, room_id, body))
     }
 
     /// `adder` adds `target_user` with `role`: fetches its clients' KeyPackages
@@ -1227,15 +1252,7 @@ impl World {
         if kps.is_empty() {
             return Ok(km);
         }
-        let request = CommitRequest {
-            app_data: vec![(
-                PARTICIPANT_LIST,
-                participant_update(&[], &[], &[(target_user, role)]),
-            )],
-            adds: kps,
-            removes: Vec::new(),
-            inline_ratchet_tree: false,
-        };
+        let request = crate::client::driver::add_user_commit(target_user, role, kps);
         self.commit_and_submit(adder, room_id, &request)
     }
 
@@ -1517,22 +1534,12 @@ impl World {
             return Ok(outcome);
         };
         let user = user_of_client(client.as_bytes()).map_err(|e| SimError::Client(e.rule))?;
-        let listed =
-            PublicRoom::from_group_info(&info.group_info, &info.ratchet_tree, Arc::new(MimiLogic))
-                .ok()
-                .and_then(|r| {
-                    decode_participants(r.dictionary().get(&PARTICIPANT_LIST).map(Vec::as_slice))
-                        .ok()
-                })
-                .is_some_and(|l| l.iter().any(|(u, _)| *u == user));
-        let app_data: Vec<(ComponentId, AppDataOp)> = if listed {
-            Vec::new()
-        } else {
-            vec![(
-                PARTICIPANT_LIST,
-                participant_update(&[], &[], &[(&user, role_if_new)]),
-            )]
-        };
+        let app_data = crate::client::driver::external_join_app_data(
+            &info.group_info,
+            &info.ratchet_tree,
+            &user,
+            role_if_new,
+        );
         let sc = self.sim_client(client)?;
         let (_, out) = sc
             .client
@@ -1734,25 +1741,7 @@ impl World {
 
     /// A client's projected room state (`None` if it is not an active member).
     pub fn client_state(&self, client: &str, room_id: &str) -> Option<ProjectedState> {
-        let c = &self.clients.get(client)?.client;
-        if !c.is_member(room_id.as_bytes()) {
-            return None;
-        }
-        let v = c.view(room_id.as_bytes())?;
-        Some(ProjectedState {
-            participants: decode_participants(
-                v.dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice),
-            )
-            .unwrap_or_default(),
-            members: v
-                .members
-                .values()
-                .map(|i| String::from_utf8_lossy(i).into_owned())
-                .collect(),
-            epoch: v.epoch,
-            pending_proposals: v.pending_proposals.iter().map(hex::encode).collect(),
-            metadata: v.dictionary.get(&ROOM_METADATA).map(hex::encode),
-        })
+        crate::client::driver::project_client(&self.clients.get(client)?.client, room_id)
     }
 
     /// Check that every follower with a copy of the room, and every client that
@@ -1900,27 +1889,6 @@ pub fn commit_update_request(out: &CommitOutput) -> Result<UpdateRequest, SimErr
             },
         },
     })
-}
-
-fn project_room(r: &PublicRoom) -> ProjectedState {
-    let d = r.dictionary();
-    ProjectedState {
-        participants: decode_participants(d.get(&PARTICIPANT_LIST).map(Vec::as_slice))
-            .unwrap_or_default(),
-        members: r
-            .members()
-            .values()
-            .map(|i| String::from_utf8_lossy(i).into_owned())
-            .collect(),
-        epoch: r.epoch(),
-        pending_proposals: r
-            .queued_proposals()
-            .unwrap_or_default()
-            .iter()
-            .map(|q| hex::encode(&q.reference))
-            .collect(),
-        metadata: d.get(&ROOM_METADATA).map(hex::encode),
-    }
 }
 
 /// The outcome of an `/update` from the hub's outputs.

@@ -37,6 +37,7 @@
 use mimi_model::policy::role_of;
 use mimi_model::state::{Msg, State};
 use mimi_model::MimiModel;
+use mimi_ref::room::Dictionary;
 use mimi_ref::sim::{Delivered, ProjectedState, World};
 use std::collections::BTreeSet;
 
@@ -58,6 +59,9 @@ pub struct PartyView {
     pub meta: u8,
     /// Proposals pending?
     pub pending: bool,
+    /// Policy components (roles list, preauthorization list, base policy) as the
+    /// model's table indexes.
+    pub policy: [u8; 3],
 }
 
 /// Everything compared after a step.
@@ -71,12 +75,22 @@ pub struct Obs {
     pub got: Vec<BTreeSet<u8>>,
     /// Failed deliveries per client (always 0 in the model).
     pub failures: Vec<usize>,
-    /// `/notify` in flight to each provider (index 0 = the hub's own, always 0).
+    /// `/notify` in flight to each provider (index 0 = the hub's own, always 0); a
+    /// notify held in a follower's reorder buffer is not in flight.
     pub in_flight: Vec<usize>,
+    /// `/notify`s the hub holds unacknowledged (lost or in flight; a held one was
+    /// acknowledged on receipt).
+    pub unacked: usize,
 }
 
-/// The model's observation.
-pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
+fn policy_of(r: &mimi_model::state::RoomState) -> [u8; 3] {
+    [r.roles, r.preauth, r.base]
+}
+
+/// The model's observation; `held` counts, per provider, the notifies the
+/// implementation's follower holds in its reorder buffer (still in the model's
+/// network), `held_txns` the distinct transactions among them.
+pub fn observe_model(m: &MimiModel, s: &State, held: &[usize], held_txns: usize) -> Obs {
     let cfg = &m.cfg;
     let hub = PartyView {
         epoch: u64::from(s.hub.epoch),
@@ -84,6 +98,7 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
         members: s.hub.members.clone(),
         meta: s.hub.gc.meta,
         pending: !s.hub.pending.is_empty(),
+        policy: policy_of(&s.hub.gc),
     };
     let clients = (0..cfg.n_clients() as u8)
         .map(|c| {
@@ -95,6 +110,7 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
                     meta: v.room.meta,
                     // see `observe_sim`: clients' pending proposals are not compared
                     pending: false,
+                    policy: policy_of(&v.room),
                 })
                 .or_else(|| external_joiner_view(m, s, c))
         })
@@ -106,6 +122,7 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
                 .iter()
                 .filter(|x| matches!(x, Msg::Notify { to, .. } if *to == p && p != 0))
                 .count()
+                .saturating_sub(held.get(usize::from(p)).copied().unwrap_or(0))
         })
         .collect();
     Obs {
@@ -114,6 +131,7 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
         got,
         failures: vec![0; cfg.n_clients()],
         in_flight,
+        unacked: s.hub.outbox.len().saturating_sub(held_txns),
     }
 }
 
@@ -123,8 +141,15 @@ pub fn observe_model(m: &MimiModel, s: &State) -> Obs {
 /// the joiner the committed state its commit produced.
 pub fn external_joiner_view(m: &MimiModel, s: &State, c: u8) -> Option<PartyView> {
     let own = m.cfg.client_provider(c);
-    s.net.iter().find_map(|x| match x {
-        Msg::Notify { to, body } if *to == own => match &body.item {
+    // in flight, or lost and awaiting the hub's retry (its outbox)
+    let lost = s.hub.outbox.iter().filter(|(to, _)| *to == own);
+    let in_net = s.net.iter().filter_map(|x| match x {
+        Msg::Notify { to, body } if *to == own => Some(body),
+        _ => None,
+    });
+    in_net
+        .chain(lost.map(|(_, b)| b))
+        .find_map(|body| match &body.item {
             mimi_model::state::Item::Commit { commit, .. }
                 if commit.external && commit.committer == c =>
             {
@@ -136,12 +161,11 @@ pub fn external_joiner_view(m: &MimiModel, s: &State, c: u8) -> Option<PartyView
                     members: members.clone(),
                     meta: room.meta,
                     pending: false,
+                    policy: policy_of(room),
                 })
             }
             _ => None,
-        },
-        _ => None,
-    })
+        })
 }
 
 /// α for identifiers: user URI → user index.
@@ -170,7 +194,32 @@ pub fn meta_version(room_id: &str, hex_md: Option<&str>) -> u8 {
     UNKNOWN
 }
 
-fn party(m: &MimiModel, room_id: &str, p: &ProjectedState) -> PartyView {
+/// α for policy components: the encoded roles list / preauthorization list / base
+/// policy → the model's table index (`super::roles_table`, `preauth_table`,
+/// `base_table`); anything else → `UNKNOWN`.
+pub fn policy_version(component: u16, bytes: Option<&Vec<u8>>) -> u8 {
+    use mimi_ref::room::mimi::{BASE_ROOM_POLICY, PREAUTH_LIST, ROLES_LIST};
+    use tls_codec::Serialize as _;
+    (0..2u8)
+        .find(|t| {
+            let want = match component {
+                ROLES_LIST => super::roles_table(*t).tls_serialize_detached(),
+                PREAUTH_LIST => super::preauth_table(*t).tls_serialize_detached(),
+                BASE_ROOM_POLICY => super::base_table(*t).tls_serialize_detached(),
+                _ => return false,
+            };
+            want.ok().as_ref() == bytes
+        })
+        .unwrap_or(UNKNOWN)
+}
+
+fn policy_versions(d: Option<&Dictionary>) -> [u8; 3] {
+    use mimi_ref::room::mimi::{BASE_ROOM_POLICY, PREAUTH_LIST, ROLES_LIST};
+    [ROLES_LIST, PREAUTH_LIST, BASE_ROOM_POLICY]
+        .map(|c| policy_version(c, d.and_then(|d| d.get(&c))))
+}
+
+fn party(m: &MimiModel, room_id: &str, p: &ProjectedState, d: Option<&Dictionary>) -> PartyView {
     PartyView {
         epoch: p.epoch,
         participants: p
@@ -181,14 +230,17 @@ fn party(m: &MimiModel, room_id: &str, p: &ProjectedState) -> PartyView {
         members: p.members.iter().map(|c| client_index(m, c)).collect(),
         meta: meta_version(room_id, p.metadata.as_deref()),
         pending: !p.pending_proposals.is_empty(),
+        policy: policy_versions(d),
     }
 }
 
 /// The implementation's observation under α.
 pub fn observe_sim(m: &MimiModel, w: &World, room_id: &str) -> Obs {
+    let hub_room = w.hub_of(room_id).and_then(|h| h.room(room_id));
+    let hub_dict = hub_room.map(|r| r.dictionary());
     let hub = w
         .hub_state(room_id)
-        .map(|p| party(m, room_id, &p))
+        .map(|p| party(m, room_id, &p, hub_dict.as_ref()))
         .expect("the hub holds the room");
     let n = m.cfg.n_clients() as u8;
     let clients = (0..n)
@@ -199,7 +251,14 @@ pub fn observe_sim(m: &MimiModel, w: &World, room_id: &str) -> Obs {
                     // proposals when it sends them, the model's provider view only when their
                     // fanout arrives. Pending proposals are compared at the hub.
                     pending: false,
-                    ..party(m, room_id, &p)
+                    ..party(
+                        m,
+                        room_id,
+                        &p,
+                        w.client(&client_uri(m, c))
+                            .and_then(|x| x.dictionary(room_id.as_bytes()))
+                            .as_ref(),
+                    )
                 })
         })
         .collect();
@@ -236,12 +295,16 @@ pub fn observe_sim(m: &MimiModel, w: &World, room_id: &str) -> Obs {
         got,
         failures,
         in_flight,
+        unacked: w.hub_of(room_id).map_or(0, |h| h.unacknowledged()),
     }
 }
 
 /// The model's knowledge of provider `p`, as user indexes: `Member(u)` and
 /// `MemberPseudo(u)` facts, closed under "a provider knows its own users".
-pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
+/// `held`: the implementation's follower `p` holds notifies in its reorder buffer
+/// (it received them, so it bootstrapped its room copy, though the model's follower
+/// has not processed them yet).
+pub fn model_knows(m: &MimiModel, s: &State, p: u8, held: bool) -> BTreeSet<u8> {
     use mimi_model::state::Fact;
     let mut k: BTreeSet<u8> = s.know[usize::from(p)]
         .iter()
@@ -253,9 +316,13 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
     // Everything listed in a room state the provider holds is known to it; a follower
     // that has had a member bootstraps its room copy from the hub's *current* GroupInfo
     // and tree (spec/deviations.md, hub/follower 7), so it may know the hub's committed
-    // state ahead of the fanout still in flight to it.
-    if let Some(v) = s.prov[usize::from(p)].view.as_ref() {
+    // state ahead of the fanout still in flight to it. It bootstraps as soon as it
+    // receives a notify for the room, also one it holds back (a lost Welcome).
+    let view = s.prov[usize::from(p)].view.as_ref();
+    if let Some(v) = view {
         k.extend(v.room.participants.iter().map(|(u, _)| *u));
+    }
+    if view.is_some() || held {
         k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
         k.extend(
             s.hub
@@ -263,6 +330,14 @@ pub fn model_knows(m: &MimiModel, s: &State, p: u8) -> BTreeSet<u8> {
                 .iter()
                 .map(|c| m.cfg.client_user[usize::from(*c)]),
         );
+        // The preauthorization list names users who are not (yet) participants (their
+        // claims, room-policy-03 §4); every provider holding the room state reads
+        // them. The model has no knowledge fact for this (spec/deviations.md,
+        // equivalence suite 15): once a committed state had the list, its users count
+        // as known to every follower that has had a member.
+        if s.hub.history.iter().any(|(r, _)| r.preauth == 1) {
+            k.extend(m.cfg.preauth.iter().map(|(u, _)| *u));
+        }
     }
     if p == 0 {
         k.extend(s.hub.gc.participants.iter().map(|(u, _)| *u));
