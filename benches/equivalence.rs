@@ -1,8 +1,8 @@
 //! Equivalence-suite throughput (issue 8): proptest cases per second of the
-//! model-vs-implementation suite of `tests/equiv` (issue 5), run exactly as
-//! `tests/equivalence.rs` runs it: a seeded ChaCha `TestRunner`, `ops_strategy(max_ops)`
-//! sequences, each through `equiv::run` (the model and a fresh `sim` world with real
-//! openmls clients, compared after every step). No shrinking (every case passes).
+//! model-vs-implementation suite of `tests/equiv` (issue 5) through its own throughput
+//! hook, `equiv::run_cases`: the suite's seeded ChaCha runner (`equiv::runner`),
+//! `ops_strategy(max_ops)` sequences, each through `equiv::run` (the model and a fresh
+//! `sim` world with real openmls clients, compared after every step), no shrinking.
 //!
 //! Baselines in the same group, same seed, same runner, same number of cases:
 //! * `baseline-generate`: only *generates* the operation sequences (what the runner costs
@@ -12,6 +12,8 @@
 //!   the real-MLS half costs.
 //!
 //! Throughput is `Throughput::Elements(CASES)`, so criterion's elements/s is cases/s.
+//! Case set-up (a world of four openmls clients publishing KeyPackages) is part of each
+//! case, as in the suite.
 
 mod support;
 
@@ -26,7 +28,7 @@ use std::time::Duration;
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use proptest::test_runner::TestRunner;
 
 /// Cases per measured iteration.
 const CASES: u32 = 16;
@@ -35,28 +37,9 @@ const MAX_OPS: usize = 25;
 /// The runner's seed (fixed: every iteration runs the same cases).
 const SEED: u64 = 8;
 
-/// The suite's runner: `cases` cases from a ChaCha RNG seeded with `seed`, no shrinking,
-/// no failure persistence (as `tests/equivalence.rs`).
+/// The suite's runner without shrinking.
 fn runner(cases: u32, seed: u64) -> TestRunner {
-    let mut cfg = Config::with_cases(cases);
-    cfg.failure_persistence = None;
-    cfg.max_shrink_iters = 0;
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    TestRunner::new_with_rng(cfg, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
-}
-
-/// Subject: run `cases` equivalence cases; returns the number of operations compared.
-fn run_cases(seed: u64, cases: u32, max_ops: usize) -> usize {
-    let steps = Cell::new(0);
-    runner(cases, seed)
-        .run(&equiv::ops_strategy(max_ops), |ops| {
-            let s = equiv::run(&ops, seed, &[]).map_err(|f| TestCaseError::fail(f.to_string()))?;
-            steps.set(steps.get() + s.len());
-            Ok(())
-        })
-        .unwrap_or_else(|e| panic!("equivalence case failed (seed {seed}): {e}"));
-    steps.get()
+    equiv::runner(cases, seed, false)
 }
 
 /// Baseline: generate the same `cases` sequences only; returns their total length.
@@ -91,10 +74,16 @@ fn model_only_cases(seed: u64, cases: u32, max_ops: usize) -> usize {
 fn bench_equivalence(c: &mut Criterion) {
     // Once, outside the measurement: every case agrees, and the subject compares steps
     // (a suite that skipped everything would be fast and meaningless).
-    let steps = run_cases(SEED, CASES, MAX_OPS);
-    assert!(steps > 0, "the cases compared no steps");
-    assert!(generate_cases(SEED, CASES, MAX_OPS) >= steps);
-    assert!(model_only_cases(SEED, CASES, MAX_OPS) > 0);
+    assert_eq!(
+        equiv::run_cases(SEED, CASES, MAX_OPS),
+        CASES,
+        "every case agrees"
+    );
+    assert!(generate_cases(SEED, CASES, MAX_OPS) >= CASES as usize);
+    assert!(
+        model_only_cases(SEED, CASES, MAX_OPS) > 0,
+        "the model takes steps"
+    );
 
     let mut group = c.benchmark_group("equivalence");
     group
@@ -105,7 +94,7 @@ fn bench_equivalence(c: &mut Criterion) {
         .throughput(Throughput::Elements(u64::from(CASES)));
     let input = format!("{CASES}-cases-{MAX_OPS}-ops");
     group.bench_function(BenchmarkId::new("equivalence-suite", &input), |b| {
-        b.iter(|| run_cases(black_box(SEED), CASES, MAX_OPS))
+        b.iter(|| equiv::run_cases(black_box(SEED), CASES, MAX_OPS))
     });
     group.bench_function(BenchmarkId::new("baseline-generate", &input), |b| {
         b.iter(|| generate_cases(black_box(SEED), CASES, MAX_OPS))
