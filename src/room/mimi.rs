@@ -707,7 +707,7 @@ fn commit_proposals(
                 let mut changes = Vec::new();
                 participant_or_policy_changes(
                     pre,
-                    &old_list,
+                    old_list,
                     commit,
                     *id,
                     bytes,

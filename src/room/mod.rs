@@ -537,6 +537,25 @@ impl PublicRoom {
         Ok(())
     }
 
+    /// The ProposalRefs of the queued proposals, in arrival order.
+    pub fn queued_refs(&self) -> Vec<Vec<u8>> {
+        self.proposal_messages
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// Whether the queued ProposalRefs are exactly `refs`, in order (compares with
+    /// [`queued_refs`](Self::queued_refs) without building it).
+    pub fn queued_refs_are(&self, refs: &[Vec<u8>]) -> bool {
+        self.proposal_messages.len() == refs.len()
+            && self
+                .proposal_messages
+                .iter()
+                .zip(refs)
+                .all(|((r, _), q)| r == q)
+    }
+
     /// The `MLSMessage` bytes of the queued proposals, in arrival order: what
     /// the hub hands an external joiner with the GroupInfo (protocol-06 §5.6)
     /// so its external commit can cover queued SelfRemove proposals.

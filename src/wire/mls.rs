@@ -695,7 +695,9 @@ mod header_tests {
         let (prop, _) = g.propose_add_member(&p, &asig, &bob_kp).unwrap();
         out.push(ser(&prop));
         g.clear_pending_proposals(p.storage()).unwrap();
-        let (commit, welcome, _) = g.add_members(&p, &asig, &[bob_kp.clone()]).unwrap();
+        let (commit, welcome, _) = g
+            .add_members(&p, &asig, std::slice::from_ref(&bob_kp))
+            .unwrap();
         out.push(ser(&commit));
         out.push(ser(&welcome));
         g.merge_pending_commit(&p).unwrap();
