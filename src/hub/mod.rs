@@ -1195,10 +1195,9 @@ impl Hub {
             .rooms
             .get_mut(room_id)
             .ok_or_else(|| SubmitRefusal::NotAllowed(HubError::NoSuchRoom(room_id.to_owned())))?;
-        let msg = req.app_message.as_bytes().to_vec();
         let epoch = hr
             .room
-            .check_application_message(&msg)
+            .check_application(&req.app_message)
             .map_err(|e| SubmitRefusal::NotAllowed(HubError::NotApplication(e.to_string())))?;
         let current = hr.room.epoch();
         if epoch < current && !skip_epoch {

@@ -327,7 +327,29 @@ fn message_header(b: &[u8]) -> Option<(WireFormat, Option<ContentType>)> {
     }
 }
 
+/// The clear header of a PrivateMessage `MLSMessage` (RFC 9420 §6.3): `group_id`,
+/// `epoch` and `content_type`, read in place; `None` if the bytes are not one.
+fn private_header(b: &[u8]) -> Option<(&[u8], u64, ContentType)> {
+    if b.get(2..4)? != [0, 2] {
+        return None;
+    }
+    let end = skip_varint_vector(b, 4)?;
+    let prefix = 1usize << (b.get(4)? >> 6);
+    let group_id = b.get(4 + prefix..end)?;
+    let epoch = u64::from_be_bytes(b.get(end..end + 8)?.try_into().ok()?);
+    match message_header(b)? {
+        (WireFormat::PrivateMessage, Some(c)) => Some((group_id, epoch, c)),
+        _ => None,
+    }
+}
+
 impl MlsMessage {
+    /// The clear header of a PrivateMessage: `(group_id, epoch, content_type)` read from
+    /// the (validated) bytes in place; `None` for any other message.
+    pub fn private_message_header(&self) -> Option<(&[u8], u64, ContentType)> {
+        private_header(self.as_bytes())
+    }
+
     /// The wire format (RFC 9420 §6). The bytes were validated by openmls on
     /// construction, so the header is read in place rather than re-parsing the whole
     /// message; anything unexpected falls back to [`Self::wire_format_slow`].
@@ -730,6 +752,18 @@ mod header_tests {
             assert_eq!(m.wire_format(), m.wire_format_slow());
             assert_eq!(m.content_type(), m.content_type_slow());
             assert_eq!(m.framing(), (m.wire_format_slow(), m.content_type_slow()));
+            let slow = match m.parse().unwrap().extract() {
+                MlsMessageBodyIn::PrivateMessage(p) => Some((
+                    p.group_id().as_slice().to_vec(),
+                    p.epoch().as_u64(),
+                    p.content_type(),
+                )),
+                _ => None,
+            };
+            let fast = m
+                .private_message_header()
+                .map(|(g, e, c)| (g.to_vec(), e, c));
+            assert_eq!(fast, slow);
             seen.push((w, c));
         }
         for want in [
