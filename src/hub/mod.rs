@@ -438,6 +438,71 @@ struct HubRoom {
     accepted_at: BTreeMap<Vec<u8>, u64>,
     /// Abuse reports received for the room (§5.9).
     abuse_reports: Vec<abuse::AbuseRecord>,
+    /// Performance: what `/submitMessage` derives from the room state, kept while the
+    /// state is unchanged (see [`SendView`]).
+    send_view: Option<SendView>,
+}
+
+/// Performance: the room-state facts `/submitMessage` checks against (protocol-06 §5.4,
+/// room-policy-03 §8.3): the blocked users, the room's policy state and the fanout
+/// targets. They depend on the committed state and the queued proposals alone, so the
+/// view is reused for every message of one (epoch, queued-proposal set); [`Hub::handle`]
+/// also drops every room's view on any request other than `/submitMessage`.
+struct SendView {
+    /// The epoch it was built at.
+    epoch: u64,
+    /// The ProposalRefs queued when it was built, in queue order.
+    queued: Vec<Vec<u8>>,
+    /// [`blocked_users`] of the room.
+    blocked: BTreeSet<String>,
+    /// The room's policy state, or the rule its decoding broke.
+    state: Result<policy::RoomPolicyState, String>,
+    /// The providers with clients in the room.
+    targets: BTreeSet<String>,
+}
+
+impl SendView {
+    fn build(room: &PublicRoom) -> SendView {
+        let members = room.members();
+        SendView {
+            epoch: room.epoch(),
+            queued: room.queued_refs(),
+            blocked: blocked_users(room),
+            state: policy_state(&room.dictionary(), &members).map_err(|e| e.rule),
+            targets: providers_of(members.values()),
+        }
+    }
+
+    fn is_current(&self, room: &PublicRoom) -> bool {
+        self.epoch == room.epoch() && room.queued_refs_are(&self.queued)
+    }
+
+    /// [`check_can_send`] against the view.
+    fn check_can_send(&self, sender: &str) -> Result<(), HubError> {
+        if self.blocked.contains(sender) {
+            return Err(HubError::Blocked(sender.to_owned()));
+        }
+        let state = self
+            .state
+            .as_ref()
+            .map_err(|e| HubError::Policy(e.clone()))?;
+        authorize_send(state, sender)
+    }
+}
+
+impl HubRoom {
+    /// The room's [`SendView`], rebuilt if the room changed since it was made.
+    fn send_view(&mut self) -> &SendView {
+        if !self
+            .send_view
+            .as_ref()
+            .is_some_and(|v| v.is_current(&self.room))
+        {
+            self.send_view = Some(SendView::build(&self.room));
+        }
+        self.send_view
+            .get_or_insert_with(|| SendView::build(&self.room))
+    }
 }
 
 /// Everything observable about a hub room, for before/after comparison.
@@ -604,6 +669,13 @@ impl Hub {
 
     /// Handle one request at time `now_ms` from provider `from`.
     pub fn handle(&mut self, now_ms: u64, from: &str, input: HubInput) -> Vec<HubOutput> {
+        if !matches!(input, HubInput::SubmitMessage { .. }) {
+            // Any other request may change a room's state: drop the `/submitMessage`
+            // views (each is also checked against the epoch and queue before use).
+            for hr in self.rooms.values_mut() {
+                hr.send_view = None;
+            }
+        }
         match input {
             HubInput::CreateRoom {
                 room_id,
@@ -719,6 +791,7 @@ impl Hub {
                 outbox: BTreeMap::new(),
                 accepted_at: BTreeMap::new(),
                 abuse_reports: Vec::new(),
+                send_view: None,
             },
         );
         Ok(())
@@ -1122,10 +1195,9 @@ impl Hub {
             .rooms
             .get_mut(room_id)
             .ok_or_else(|| SubmitRefusal::NotAllowed(HubError::NoSuchRoom(room_id.to_owned())))?;
-        let msg = req.app_message.as_bytes().to_vec();
         let epoch = hr
             .room
-            .check_application_message(&msg)
+            .check_application(&req.app_message)
             .map_err(|e| SubmitRefusal::NotAllowed(HubError::NotApplication(e.to_string())))?;
         let current = hr.room.epoch();
         if epoch < current && !skip_epoch {
@@ -1145,15 +1217,17 @@ impl Hub {
                 "sendingUri not UTF-8",
             )))?
             .to_owned();
+        let view = hr.send_view();
         if !skip_policy {
-            check_can_send(&hr.room, &sender).map_err(SubmitRefusal::NotAllowed)?;
+            view.check_can_send(&sender)
+                .map_err(SubmitRefusal::NotAllowed)?;
         }
+        let targets = view.targets.clone();
         let fanout = FanoutMessage {
             timestamp: now_ms,
             message: req.app_message.clone(),
             body: FanoutBody::Application { frank: None },
         };
-        let targets = providers_of(hr.room.members().values());
         let outs = hr
             .fan_out(room_id, now_ms, &fanout, targets)
             .map_err(SubmitRefusal::NotAllowed)?;
@@ -1572,12 +1646,19 @@ fn blocked_check(room: &PublicRoom, message: &[u8]) -> Result<(), HubError> {
 
 /// protocol-06 §5.4 with room-policy-03 §8.3: `sendingUri` must be a listed,
 /// active, unblocked user whose role has `canSendMessage`.
+/// (The reference for [`SendView::check_can_send`], which `/submitMessage` uses.)
+#[cfg(test)]
 fn check_can_send(room: &PublicRoom, sender: &str) -> Result<(), HubError> {
     if blocked_users(room).contains(sender) {
         return Err(HubError::Blocked(sender.to_owned()));
     }
     let state =
         policy_state(&room.dictionary(), &room.members()).map_err(|e| HubError::Policy(e.rule))?;
+    authorize_send(&state, sender)
+}
+
+/// room-policy-03 §8.3: may the listed `sender` send a message under `state`?
+fn authorize_send(state: &policy::RoomPolicyState, sender: &str) -> Result<(), HubError> {
     let client = state
         .clients
         .get(sender)
@@ -1585,7 +1666,7 @@ fn check_can_send(room: &PublicRoom, sender: &str) -> Result<(), HubError> {
         .cloned()
         .unwrap_or_default();
     policy::authorize(
-        &state,
+        state,
         &Actor::new(sender, &client),
         &Change::SendMessage(MessageAction::Send),
     )
@@ -1634,6 +1715,158 @@ fn may_join(room: &PublicRoom, identity: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `/submitMessage` view answers as the per-message check does, and follows a
+    /// state change (a removal): dropped by `handle`, and detected as stale on its own.
+    #[test]
+    fn send_view_matches_the_per_message_check_across_a_state_change() {
+        use crate::client::{Client, CommitRequest};
+        use crate::policy::examples::role;
+        use crate::policy::{BaseRoomPolicy, Capability::*, RoleData};
+        use crate::room::mimi::{initial_dictionary, participant_update, room_metadata};
+        use crate::sim::{commit_update_request, room_uri, user_uri};
+        use crate::uri::{MimiUri, UriKind};
+        use std::sync::Arc;
+
+        let client = |p: &str, u: &str| {
+            Client::new(
+                MimiUri::new(UriKind::Client, p, &[u, "1"]).unwrap(),
+                Arc::new(MimiLogic),
+            )
+            .unwrap()
+        };
+        let member = [
+            CanAddParticipant,
+            CanRemoveParticipant,
+            CanSendMessage,
+            CanReceiveMessage,
+        ];
+        let mut admin = member.to_vec();
+        admin.extend([CanKick, CanChangeUserRole]);
+        let roles = RoleData {
+            roles: vec![
+                role(0, "no_role", &[], (0, None, 0, Some(0)), &[]),
+                role(1, "banned", &[], (0, None, 0, Some(0)), &[]),
+                role(2, "member", &member, (0, None, 0, None), &[(0, &[2])]),
+                role(
+                    3,
+                    "admin",
+                    &admin,
+                    (1, None, 0, None),
+                    &[(0, &[2, 3]), (2, &[0, 3])],
+                ),
+            ],
+        };
+        let room_id = room_uri("a.example", "r");
+        let (alice_u, bob_u, carol_u) = (
+            user_uri("a.example", "alice"),
+            user_uri("b.example", "bob"),
+            user_uri("c.example", "carol"),
+        );
+        let mut alice = client("a.example", "alice");
+        let md = room_metadata(&room_id, "r", "").unwrap();
+        let dict = initial_dictionary(&alice_u, 3, &roles, &BaseRoomPolicy::default(), &md);
+        alice.create_group(room_id.as_bytes(), &dict).unwrap();
+        let (bob, carol) = (client("b.example", "bob"), client("c.example", "carol"));
+        let populate = CommitRequest {
+            app_data: vec![(
+                PARTICIPANT_LIST,
+                participant_update(&[], &[], &[(&bob_u, 2), (&carol_u, 2)]),
+            )],
+            adds: vec![bob.key_package().unwrap(), carol.key_package().unwrap()],
+            ..CommitRequest::default()
+        };
+        alice.commit(room_id.as_bytes(), &populate).unwrap();
+        alice.merge_pending_commit(room_id.as_bytes()).unwrap();
+        let gi = alice.group_info(room_id.as_bytes()).unwrap();
+        let mut hub = Hub::new("a.example", 1_000);
+        let out = hub.handle(
+            1,
+            "a.example",
+            HubInput::CreateRoom {
+                room_id: room_id.clone(),
+                group_info: gi.group_info,
+                ratchet_tree: gi.ratchet_tree,
+            },
+        );
+        assert!(
+            matches!(out.first(), Some(HubOutput::RoomCreated(Ok(())))),
+            "{out:?}"
+        );
+
+        let senders = [
+            alice_u.as_str(),
+            bob_u.as_str(),
+            carol_u.as_str(),
+            "mimi://z.example/u/nobody",
+            "not a uri",
+        ];
+        let agree = |hub: &mut Hub| -> Vec<Result<(), String>> {
+            let hr = hub.rooms.get_mut(&room_id).unwrap();
+            // Twice: built, then reused.
+            let mut answers = Vec::new();
+            for _ in 0..2 {
+                answers = senders
+                    .iter()
+                    .map(|s| {
+                        let slow = check_can_send(&hr.room, s).map_err(|e| e.to_string());
+                        let fast = hr.send_view().check_can_send(s).map_err(|e| e.to_string());
+                        assert_eq!(fast, slow, "{s}");
+                        fast
+                    })
+                    .collect();
+                let targets = hr.send_view().targets.clone();
+                assert_eq!(targets, providers_of(hr.room.members().values()));
+            }
+            answers
+        };
+        let before = agree(&mut hub);
+        assert!(
+            before[0].is_ok() && before[1].is_ok() && before[2].is_ok(),
+            "{before:?}"
+        );
+        assert!(before[3].is_err() && before[4].is_err());
+        let stale = SendView::build(&hub.rooms[&room_id].room);
+        assert!(stale.is_current(&hub.rooms[&room_id].room));
+
+        // alice removes bob (leaf 1, list index 1).
+        let remove = CommitRequest {
+            removes: vec![1],
+            app_data: vec![(PARTICIPANT_LIST, participant_update(&[], &[1], &[]))],
+            ..CommitRequest::default()
+        };
+        let commit = alice.commit(room_id.as_bytes(), &remove).unwrap();
+        let body = crate::wire::encode(&commit_update_request(&commit).unwrap()).unwrap();
+        let out = hub.handle(
+            2,
+            "a.example",
+            HubInput::Update {
+                room_id: room_id.clone(),
+                body,
+            },
+        );
+        assert!(
+            matches!(
+                out.first(),
+                Some(HubOutput::Update(UpdateRoomResponse {
+                    result: UpdateResult::Success { .. },
+                    ..
+                }))
+            ),
+            "{out:?}"
+        );
+        assert!(hub.rooms[&room_id].send_view.is_none(), "dropped by handle");
+        assert!(
+            !stale.is_current(&hub.rooms[&room_id].room),
+            "stale by its key"
+        );
+        let after = agree(&mut hub);
+        assert!(after[1].is_err(), "bob is gone: {after:?}");
+        assert!(after[0].is_ok() && after[2].is_ok());
+        let hr = hub.rooms.get_mut(&room_id).unwrap();
+        assert!(!hr.send_view().targets.contains("b.example"));
+        assert!(stale.targets.contains("b.example"));
+    }
 
     /// The authority shortcut gives exactly the providers of the identities that parse.
     #[test]

@@ -81,6 +81,44 @@ fn rej(component: ComponentId, rule: impl Into<String>) -> ComponentRejection {
 /// The user a client credential identity belongs to: `mimi://<domain>/u/<first
 /// path segment>` of a `mimi://<domain>/d/…` client URI.
 pub fn user_of_client(identity: &[u8]) -> Result<String, ComponentRejection> {
+    user_and_domain_of_client(identity).map(|(user, _)| user)
+}
+
+/// How many identities [`user_and_domain_of_client`] remembers per thread before it
+/// starts over (bounds the memory of the memo).
+const IDENTITY_MEMO_CAP: usize = 1 << 14;
+
+/// What [`parse_client_identity`] answered for an identity.
+type IdentityAnswer = Result<(String, String), ComponentRejection>;
+
+thread_local! {
+    /// Performance: identity → [`parse_client_identity`]'s answer. The answer is a pure
+    /// function of the bytes, so remembering it changes no result; the hub resolves the
+    /// same members' identities at every commit and message (policy state, hub Removes).
+    static IDENTITY_MEMO: std::cell::RefCell<std::collections::HashMap<Vec<u8>, IdentityAnswer>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The user URI and provider domain of a client credential identity
+/// ([`parse_client_identity`], remembered per thread).
+fn user_and_domain_of_client(identity: &[u8]) -> IdentityAnswer {
+    IDENTITY_MEMO.with(|memo| {
+        if let Some(a) = memo.borrow().get(identity) {
+            return a.clone();
+        }
+        let answer = parse_client_identity(identity);
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= IDENTITY_MEMO_CAP {
+            memo.clear();
+        }
+        memo.insert(identity.to_vec(), answer.clone());
+        answer
+    })
+}
+
+/// The user URI and provider domain of a client credential identity, from one parse of
+/// the identity (the user URI is built from the parsed parts, so it is not parsed again).
+fn parse_client_identity(identity: &[u8]) -> IdentityAnswer {
     let uri = MimiUri::from_bytes(identity)
         .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-uri: {e}")))?;
     if uri.kind() != UriKind::Client {
@@ -93,19 +131,16 @@ pub fn user_of_client(identity: &[u8]) -> Result<String, ComponentRejection> {
         .segments()
         .first()
         .ok_or_else(|| rej(PARTICIPANT_LIST, "identity.not-a-client-uri"))?;
-    MimiUri::user(uri.provider(), first)
-        .map(|u| u.to_string())
-        .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-client-uri: {e}")))
+    let user = MimiUri::user(uri.provider(), first)
+        .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-client-uri: {e}")))?;
+    Ok((user.to_string(), user.provider().to_owned()))
 }
 
 /// The policy actor for a client credential identity: its user, the client
 /// (its URI) and the claims its credential carries (provider domain and user URI).
 pub fn actor_of(identity: &[u8]) -> Result<Actor, ComponentRejection> {
-    let user = user_of_client(identity)?;
+    let (user, domain) = user_and_domain_of_client(identity)?;
     let client = String::from_utf8_lossy(identity).into_owned();
-    let domain = MimiUri::parse(&user)
-        .map(|u| u.provider().to_owned())
-        .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-uri: {e}")))?;
     Ok(Actor::new(&user, &client).with_claims(vec![Claim::domain(&domain), Claim::user(&user)]))
 }
 
@@ -139,6 +174,12 @@ pub fn hub_removed_users(
     members: &BTreeMap<u32, Vec<u8>>,
     external_removed: &BTreeSet<u32>,
 ) -> BTreeSet<String> {
+    // Performance: with no external Removes no user can have all of its (at least
+    // one) clients removed, so the answer is empty without resolving every member's
+    // user (the usual case: most commits carry no hub Removes).
+    if external_removed.is_empty() {
+        return BTreeSet::new();
+    }
     let mut clients: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (leaf, identity) in members {
         if let Ok(user) = user_of_client(identity) {
@@ -457,7 +498,7 @@ impl ComponentLogic for MimiLogic {
                 .get(&PARTICIPANT_LIST)
                 .map(Vec::as_slice),
         )?;
-        let hub_users = hub_removed_users(&old_list, &commit.members, &external_removes(commit));
+        let hub_users = hub_users_of(&old_list, commit);
         // room-policy-03 §3: a roles update shares no commit with a participant-list
         // change — also not with the list removal the hub's Removes mandate (found by
         // the equivalence suite, spec/deviations.md, equivalence suite 28)
@@ -470,8 +511,8 @@ impl ComponentLogic for MimiLogic {
                 policy::SameCommitRule::RolesWithParticipantChange.into(),
             ));
         }
-        for user in hub_users {
-            if new_list.iter().any(|(u, _)| *u == user) {
+        for user in &hub_users {
+            if new_list.iter().any(|(u, _)| u == user) {
                 return Err(rej(
                     PARTICIPANT_LIST,
                     format!(
@@ -482,7 +523,7 @@ impl ComponentLogic for MimiLogic {
                 ));
             }
         }
-        let proposals = commit_proposals(&pre, commit)?;
+        let proposals = commit_proposals(&pre, commit, &old_list, &hub_users)?;
         let committer = match &commit.committer {
             Committer::Member { identity, .. } | Committer::NewMember { identity } => {
                 actor_of(identity)?
@@ -493,7 +534,14 @@ impl ComponentLogic for MimiLogic {
 
     fn check_pending(&self, pending: &CommitSummary) -> Result<(), ComponentRejection> {
         let pre = policy_state(&pending.old_dictionary, &pending.members)?;
-        let proposals = commit_proposals(&pre, pending)?;
+        let old_list = decode_participants(
+            pending
+                .old_dictionary
+                .get(&PARTICIPANT_LIST)
+                .map(Vec::as_slice),
+        )?;
+        let hub_users = hub_users_of(&old_list, pending);
+        let proposals = commit_proposals(&pre, pending, &old_list, &hub_users)?;
         // No committer yet: the committer-specific rules (a committer never removes
         // itself, room-policy-03 §8.1.2) are checked when the commit arrives.
         let nobody = Actor::new("", "");
@@ -580,21 +628,24 @@ fn metadata_fields(
 }
 
 /// Translate a staged commit into the policy's proposals, each with its proposer.
+/// The users the hub's Removes in `commit` take off the list ([`hub_removed_users`]
+/// against the pre-commit list `old_list`).
+fn hub_users_of(old_list: &[(String, u32)], commit: &CommitSummary) -> BTreeSet<String> {
+    hub_removed_users(old_list, &commit.members, &external_removes(commit))
+}
+
+/// The policy proposals of a commit. `old_list` is the decoded pre-commit participant
+/// list and `hub_users` its [`hub_users_of`] (computed once by the caller).
 fn commit_proposals(
     pre: &RoomPolicyState,
     commit: &CommitSummary,
+    old_list: &[(String, u32)],
+    hub_users: &BTreeSet<String>,
 ) -> Result<Vec<Proposal>, ComponentRejection> {
-    let old_list = decode_participants(
-        commit
-            .old_dictionary
-            .get(&PARTICIPANT_LIST)
-            .map(Vec::as_slice),
-    )?;
     // The hub's own proposals and the list removals they mandate are not room-policy
     // decisions of any member: the hub is the room's authority (protocol-06 §5.3, its
     // credential is in `external_senders`), and it removes a user's clients only when
     // the user is gone (spec/deviations.md, "hub external proposals").
-    let hub_users = hub_removed_users(&old_list, &commit.members, &external_removes(commit));
     let mut out = Vec::new();
     // An external commit adds the joiner's own client (RFC 9420 §12.4.3.2).
     if let Committer::NewMember { identity } = &commit.committer {
@@ -656,7 +707,7 @@ fn commit_proposals(
                 let mut changes = Vec::new();
                 participant_or_policy_changes(
                     pre,
-                    &old_list,
+                    old_list,
                     commit,
                     *id,
                     bytes,
@@ -872,6 +923,113 @@ mod tests {
         MimiLogic
             .check_commit(&hub_removal_commit(&[(A, 0)], true))
             .unwrap();
+    }
+
+    /// The pre-optimisation `actor_of` (identity parsed, then the user URI parsed again).
+    fn actor_of_two_parses(identity: &[u8]) -> Result<Actor, ComponentRejection> {
+        let user = user_of_client(identity)?;
+        let client = String::from_utf8_lossy(identity).into_owned();
+        let domain = MimiUri::parse(&user)
+            .map(|u| u.provider().to_owned())
+            .map_err(|e| rej(PARTICIPANT_LIST, format!("identity.not-a-uri: {e}")))?;
+        Ok(
+            Actor::new(&user, &client)
+                .with_claims(vec![Claim::domain(&domain), Claim::user(&user)]),
+        )
+    }
+
+    #[test]
+    fn actor_of_single_parse_matches_the_two_parse_form() {
+        for id in [
+            &b"mimi://b.example/d/bob/phone"[..],
+            b"mimi://B.Example/d/bob",
+            b"mimi://b.example/d/bob%20x/1",
+            b"mimi://b.example/u/bob",
+            b"mimi://b.example/d/",
+            b"mimi://b.example",
+            b"https://b.example/d/bob",
+            b"\xff",
+            b"",
+        ] {
+            let fast = actor_of(id).map_err(|e| e.rule);
+            let slow = actor_of_two_parses(id).map_err(|e| e.rule);
+            assert_eq!(fast, slow, "{}", String::from_utf8_lossy(id));
+        }
+        assert!(actor_of(b"mimi://b.example/d/bob/phone").is_ok());
+    }
+
+    #[test]
+    fn identity_memo_answers_as_the_parse_does() {
+        let ids: Vec<Vec<u8>> = (0..40)
+            .map(|i| match i % 4 {
+                0 => format!("mimi://p{i}.example/d/u{i}/c").into_bytes(),
+                1 => format!("mimi://P{i}.Example/d/u{i}").into_bytes(),
+                2 => format!("mimi://p{i}.example/u/u{i}").into_bytes(),
+                _ => vec![0xff, i as u8],
+            })
+            .collect();
+        // Twice: the second round is answered from the memo.
+        for _ in 0..2 {
+            for id in &ids {
+                let memo = user_and_domain_of_client(id).map_err(|e| e.rule);
+                let parse = parse_client_identity(id).map_err(|e| e.rule);
+                assert_eq!(memo, parse);
+            }
+        }
+        IDENTITY_MEMO.with(|m| assert!(m.borrow().contains_key(&ids[0])));
+        // Past the cap the memo starts over and still answers correctly.
+        for i in 0..IDENTITY_MEMO_CAP + 3 {
+            let id = format!("mimi://x.example/d/n{i}").into_bytes();
+            assert_eq!(
+                user_and_domain_of_client(&id).map_err(|e| e.rule),
+                parse_client_identity(&id).map_err(|e| e.rule)
+            );
+        }
+        IDENTITY_MEMO.with(|m| assert!(m.borrow().len() <= IDENTITY_MEMO_CAP));
+    }
+
+    #[test]
+    fn hub_removed_users_shortcut_matches_the_full_rule() {
+        let members: BTreeMap<u32, Vec<u8>> = [
+            (0, b"mimi://a.example/d/alice/1".to_vec()),
+            (1, b"mimi://b.example/d/bob/1".to_vec()),
+            (2, b"mimi://b.example/d/bob/2".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let list = vec![
+            ("mimi://a.example/u/alice".to_string(), 2),
+            ("mimi://b.example/u/bob".to_string(), 2),
+        ];
+        // The full rule, without the empty-set shortcut.
+        let full = |ext: &BTreeSet<u32>| -> BTreeSet<String> {
+            let mut clients: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+            for (leaf, id) in &members {
+                if let Ok(u) = user_of_client(id) {
+                    clients.entry(u).or_default().push(*leaf);
+                }
+            }
+            list.iter()
+                .filter(|(u, _)| {
+                    clients
+                        .get(u)
+                        .is_some_and(|ls| !ls.is_empty() && ls.iter().all(|l| ext.contains(l)))
+                })
+                .map(|(u, _)| u.clone())
+                .collect()
+        };
+        for ext in [vec![], vec![1], vec![1, 2], vec![0], vec![0, 1, 2], vec![7]] {
+            let ext: BTreeSet<u32> = ext.into_iter().collect();
+            assert_eq!(
+                hub_removed_users(&list, &members, &ext),
+                full(&ext),
+                "{ext:?}"
+            );
+        }
+        assert_eq!(
+            hub_removed_users(&list, &members, &[1, 2].into_iter().collect()),
+            ["mimi://b.example/u/bob".to_string()].into_iter().collect()
+        );
     }
 
     #[test]

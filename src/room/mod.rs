@@ -537,6 +537,25 @@ impl PublicRoom {
         Ok(())
     }
 
+    /// The ProposalRefs of the queued proposals, in arrival order.
+    pub fn queued_refs(&self) -> Vec<Vec<u8>> {
+        self.proposal_messages
+            .iter()
+            .map(|(r, _)| r.clone())
+            .collect()
+    }
+
+    /// Whether the queued ProposalRefs are exactly `refs`, in order (compares with
+    /// [`queued_refs`](Self::queued_refs) without building it).
+    pub fn queued_refs_are(&self, refs: &[Vec<u8>]) -> bool {
+        self.proposal_messages.len() == refs.len()
+            && self
+                .proposal_messages
+                .iter()
+                .zip(refs)
+                .all(|((r, _), q)| r == q)
+    }
+
     /// The `MLSMessage` bytes of the queued proposals, in arrival order: what
     /// the hub hands an external joiner with the GroupInfo (protocol-06 §5.6)
     /// so its external commit can cover queued SelfRemove proposals.
@@ -584,6 +603,31 @@ impl PublicRoom {
                 Ok(m.epoch().as_u64())
             }
         }
+    }
+
+    /// [`check_application_message`](Self::check_application_message) of an
+    /// `MLSMessage` already validated by the wire codec: a PrivateMessage's clear
+    /// header is read in place instead of parsing the message again (protocol-06 §5.4);
+    /// anything else takes the full check.
+    pub fn check_application(
+        &self,
+        message: &crate::wire::mls::MlsMessage,
+    ) -> Result<u64, RoomError> {
+        let Some((group_id, epoch, content_type)) = message.private_message_header() else {
+            return self.check_application_message(message.as_bytes());
+        };
+        if group_id != self.group.group_id().as_slice() {
+            return Err(RoomError::WrongGroup {
+                expected: hex_id(self.group.group_id()),
+                got: hex::encode(group_id),
+            });
+        }
+        if content_type != openmls::prelude::ContentType::Application {
+            return Err(RoomError::Unsupported(
+                "handshake content in a PrivateMessage (protocol-06 §5.3)",
+            ));
+        }
+        Ok(epoch)
     }
 
     /// Validate and apply one handshake message (`MLSMessage` bytes). A commit
@@ -1107,6 +1151,38 @@ mod tests {
             commit: out.commit,
             group_info: out.group_info,
         }
+    }
+
+    /// The in-place header read answers as the full parse of `check_application_message`.
+    #[test]
+    fn check_application_reads_the_header_as_the_full_check_does() {
+        let mut f = fixture();
+        f.alice.discard_pending_commit(GID).unwrap();
+        let mut carol = client("c.example", "carol-1");
+        carol
+            .create_group(b"mimi://c.example/r/other", &Dictionary::new())
+            .unwrap();
+        let messages = vec![
+            f.alice.send(GID, b"hello").unwrap(),
+            f.alice.send(GID, &[9u8; 1024]).unwrap(),
+            carol
+                .send(b"mimi://c.example/r/other", b"elsewhere")
+                .unwrap(),
+            f.commit.clone(),
+            f.group_info.clone(),
+        ];
+        let mut oks = 0;
+        for m in &messages {
+            let wire = crate::wire::mls::MlsMessage::from_bytes(m).unwrap();
+            let fast = f.hub.check_application(&wire).map_err(|e| format!("{e:?}"));
+            let slow = f
+                .hub
+                .check_application_message(m)
+                .map_err(|e| format!("{e:?}"));
+            assert_eq!(fast, slow);
+            oks += usize::from(fast.is_ok());
+        }
+        assert_eq!(oks, 2, "alice's two messages pass, the others do not");
     }
 
     /// `(header length, value length)` of the MLS variable-length vector at `pos`.

@@ -59,7 +59,7 @@ pub enum FanoutBody {
 /// Which arm a message selects.
 fn select(m: &MlsMessage, at: usize) -> Result<&'static str, WireError> {
     let bad = |what: String| WireError::new(at, WireErrorKind::MlsMessageNotAllowed(what));
-    match (m.wire_format(), m.content_type()) {
+    match m.framing() {
         (Some(WireFormat::PrivateMessage), Some(ContentType::Application)) => Ok("application"),
         (Some(WireFormat::Welcome), _) => Ok("welcome"),
         (Some(WireFormat::PublicMessage), Some(ContentType::Proposal)) => Ok("proposal"),

@@ -273,13 +273,113 @@ kind!(
     GroupInfoExtensionsKind, MlsGroupInfoExtensions, "Extension<V>", Extensions<GroupInfo>
 );
 
+/// Reads an RFC 9420 §2.1.2 variable-length vector header at `at`, returning the
+/// position just past the vector's content.
+fn skip_varint_vector(b: &[u8], at: usize) -> Option<usize> {
+    let first = *b.get(at)?;
+    let (prefix, mut len) = match first >> 6 {
+        0 => (1, usize::from(first & 0x3f)),
+        1 => (2, usize::from(first & 0x3f)),
+        2 => (4, usize::from(first & 0x3f)),
+        _ => return None,
+    };
+    for i in 1..prefix {
+        len = (len << 8) | usize::from(*b.get(at + i)?);
+    }
+    let end = at.checked_add(prefix)?.checked_add(len)?;
+    (end <= b.len()).then_some(end)
+}
+
+/// The framing header of an `MLSMessage` read straight from its bytes (RFC 9420 §6,
+/// §6.2, §6.3): `(wire_format, content_type)`; the content type only for
+/// PublicMessage / PrivateMessage. `None` when the bytes do not have the expected
+/// shape, in which case the callers fall back to a full openmls parse.
+fn message_header(b: &[u8]) -> Option<(WireFormat, Option<ContentType>)> {
+    // ProtocolVersion version (u16), WireFormat wire_format (u16).
+    let wf = u16::from_be_bytes([*b.get(2)?, *b.get(3)?]);
+    let content_type = |code: u8| match code {
+        1 => Some(ContentType::Application),
+        2 => Some(ContentType::Proposal),
+        3 => Some(ContentType::Commit),
+        _ => None,
+    };
+    match wf {
+        1 => {
+            // PublicMessage: FramedContent { group_id<V>, epoch u64, sender, authenticated_data<V>, content_type u8 … }
+            let mut at = skip_varint_vector(b, 4)? + 8;
+            at += match *b.get(at)? {
+                1 | 2 => 5, // member(leaf_index u32) / external(sender_index u32)
+                3 | 4 => 1, // new_member_proposal / new_member_commit
+                _ => return None,
+            };
+            let at = skip_varint_vector(b, at)?;
+            Some((WireFormat::PublicMessage, Some(content_type(*b.get(at)?)?)))
+        }
+        2 => {
+            // PrivateMessage { group_id<V>, epoch u64, content_type u8 … }
+            let at = skip_varint_vector(b, 4)? + 8;
+            Some((WireFormat::PrivateMessage, Some(content_type(*b.get(at)?)?)))
+        }
+        3 => Some((WireFormat::Welcome, None)),
+        4 => Some((WireFormat::GroupInfo, None)),
+        5 => Some((WireFormat::KeyPackage, None)),
+        _ => None,
+    }
+}
+
+/// The clear header of a PrivateMessage `MLSMessage` (RFC 9420 §6.3): `group_id`,
+/// `epoch` and `content_type`, read in place; `None` if the bytes are not one.
+fn private_header(b: &[u8]) -> Option<(&[u8], u64, ContentType)> {
+    if b.get(2..4)? != [0, 2] {
+        return None;
+    }
+    let end = skip_varint_vector(b, 4)?;
+    let prefix = 1usize << (b.get(4)? >> 6);
+    let group_id = b.get(4 + prefix..end)?;
+    let epoch = u64::from_be_bytes(b.get(end..end + 8)?.try_into().ok()?);
+    match message_header(b)? {
+        (WireFormat::PrivateMessage, Some(c)) => Some((group_id, epoch, c)),
+        _ => None,
+    }
+}
+
 impl MlsMessage {
-    /// The wire format (RFC 9420 §6).
+    /// The clear header of a PrivateMessage: `(group_id, epoch, content_type)` read from
+    /// the (validated) bytes in place; `None` for any other message.
+    pub fn private_message_header(&self) -> Option<(&[u8], u64, ContentType)> {
+        private_header(self.as_bytes())
+    }
+
+    /// The wire format (RFC 9420 §6). The bytes were validated by openmls on
+    /// construction, so the header is read in place rather than re-parsing the whole
+    /// message; anything unexpected falls back to [`Self::wire_format_slow`].
     pub fn wire_format(&self) -> Option<WireFormat> {
+        match message_header(self.as_bytes()) {
+            Some((w, _)) => Some(w),
+            None => self.wire_format_slow(),
+        }
+    }
+    /// The content type for PublicMessage / PrivateMessage framing (header read in
+    /// place, see [`Self::wire_format`]).
+    pub fn content_type(&self) -> Option<ContentType> {
+        match message_header(self.as_bytes()) {
+            Some((_, c)) => c,
+            None => self.content_type_slow(),
+        }
+    }
+    /// Both [`Self::wire_format`] and [`Self::content_type`] from one header read.
+    pub fn framing(&self) -> (Option<WireFormat>, Option<ContentType>) {
+        match message_header(self.as_bytes()) {
+            Some((w, c)) => (Some(w), c),
+            None => (self.wire_format_slow(), self.content_type_slow()),
+        }
+    }
+    /// The wire format from a full openmls parse (the reference for the fast path).
+    pub fn wire_format_slow(&self) -> Option<WireFormat> {
         self.parse().ok().map(|m| m.wire_format())
     }
-    /// The content type for PublicMessage / PrivateMessage framing.
-    pub fn content_type(&self) -> Option<ContentType> {
+    /// The content type from a full openmls parse (the reference for the fast path).
+    pub fn content_type_slow(&self) -> Option<ContentType> {
         match self.parse().ok()?.extract() {
             MlsMessageBodyIn::PublicMessage(p) => Some(p.content_type()),
             MlsMessageBodyIn::PrivateMessage(p) => Some(p.content_type()),
@@ -569,5 +669,131 @@ wire_struct! {
     pub struct ComponentsList = "ComponentsList" {
         /// `ComponentID component_ids<V>`.
         pub component_ids: Vec<u16> => "component_ids",
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::{message_header, MlsMessage};
+    use openmls::prelude::*;
+    use openmls_basic_credential::SignatureKeyPair;
+    use openmls_rust_crypto::OpenMlsRustCrypto;
+
+    const CS: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+
+    fn ser<T: tls_codec::Serialize>(v: &T) -> Vec<u8> {
+        v.tls_serialize_detached().unwrap()
+    }
+
+    fn identity(name: &str, p: &OpenMlsRustCrypto) -> (CredentialWithKey, SignatureKeyPair) {
+        let signer = SignatureKeyPair::new(CS.signature_algorithm()).unwrap();
+        signer.store(p.storage()).unwrap();
+        let credential = BasicCredential::new(format!("mimi://a.example/d/{name}/x").into_bytes());
+        (
+            CredentialWithKey {
+                credential: credential.into(),
+                signature_key: signer.public().into(),
+            },
+            signer,
+        )
+    }
+
+    /// One MLSMessage of every framing the hub meets, made by openmls.
+    fn messages() -> Vec<Vec<u8>> {
+        let p = OpenMlsRustCrypto::default();
+        let (acwk, asig) = identity("alice", &p);
+        let (bcwk, bsig) = identity("bob", &p);
+        let bob_kp = KeyPackage::builder()
+            .build(CS, &p, &bsig, bcwk)
+            .unwrap()
+            .key_package()
+            .clone();
+        let cfg = MlsGroupCreateConfig::builder()
+            .ciphersuite(CS)
+            .wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
+            .build();
+        let mut g = MlsGroup::new(&p, &asig, &cfg, acwk).unwrap();
+        let mut out = Vec::new();
+        let (prop, _) = g.propose_add_member(&p, &asig, &bob_kp).unwrap();
+        out.push(ser(&prop));
+        g.clear_pending_proposals(p.storage()).unwrap();
+        let (commit, welcome, _) = g
+            .add_members(&p, &asig, std::slice::from_ref(&bob_kp))
+            .unwrap();
+        out.push(ser(&commit));
+        out.push(ser(&welcome));
+        g.merge_pending_commit(&p).unwrap();
+        let (upd, _) = g
+            .propose_self_update(&p, &asig, LeafNodeParameters::default())
+            .unwrap();
+        out.push(ser(&upd));
+        g.clear_pending_proposals(p.storage()).unwrap();
+        let (empty, _, _) = g.commit_to_pending_proposals(&p, &asig).unwrap();
+        out.push(ser(&empty));
+        g.merge_pending_commit(&p).unwrap();
+        out.push(ser(&g.export_group_info(p.crypto(), &asig, false).unwrap()));
+        out.push(ser(&MlsMessageOut::from(bob_kp)));
+        for text in [&b"hi"[..], &[7u8; 1024][..]] {
+            out.push(ser(&g.create_message(&p, &asig, text).unwrap()));
+        }
+        out
+    }
+
+    #[test]
+    fn header_read_agrees_with_the_full_parse() {
+        let msgs = messages();
+        let mut seen = Vec::new();
+        for b in &msgs {
+            let m = MlsMessage::from_bytes(b).unwrap();
+            // The fast path must actually take the header (not fall back).
+            let (w, c) = message_header(m.as_bytes()).expect("header readable");
+            assert_eq!(Some(w), m.wire_format_slow());
+            assert_eq!(c, m.content_type_slow());
+            assert_eq!(m.wire_format(), m.wire_format_slow());
+            assert_eq!(m.content_type(), m.content_type_slow());
+            assert_eq!(m.framing(), (m.wire_format_slow(), m.content_type_slow()));
+            let slow = match m.parse().unwrap().extract() {
+                MlsMessageBodyIn::PrivateMessage(p) => Some((
+                    p.group_id().as_slice().to_vec(),
+                    p.epoch().as_u64(),
+                    p.content_type(),
+                )),
+                _ => None,
+            };
+            let fast = m
+                .private_message_header()
+                .map(|(g, e, c)| (g.to_vec(), e, c));
+            assert_eq!(fast, slow);
+            seen.push((w, c));
+        }
+        for want in [
+            (WireFormat::PublicMessage, Some(ContentType::Proposal)),
+            (WireFormat::PublicMessage, Some(ContentType::Commit)),
+            (WireFormat::PrivateMessage, Some(ContentType::Application)),
+            (WireFormat::Welcome, None),
+            (WireFormat::GroupInfo, None),
+            (WireFormat::KeyPackage, None),
+        ] {
+            assert!(seen.contains(&want), "{want:?} covered");
+        }
+    }
+
+    #[test]
+    fn header_read_rejects_what_it_cannot_read() {
+        assert_eq!(message_header(&[0, 1]), None);
+        assert_eq!(message_header(&[0, 1, 0, 9]), None);
+        // PublicMessage with a group_id longer than the bytes.
+        assert_eq!(message_header(&[0, 1, 0, 1, 0x05, 1]), None);
+        // PrivateMessage, empty group_id, epoch, content type 3.
+        let mut pm = vec![0, 1, 0, 2, 0];
+        pm.extend([0; 8]);
+        pm.push(3);
+        assert_eq!(
+            message_header(&pm),
+            Some((WireFormat::PrivateMessage, Some(ContentType::Commit)))
+        );
+        pm.pop();
+        pm.push(9);
+        assert_eq!(message_header(&pm), None);
     }
 }

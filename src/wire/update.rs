@@ -21,7 +21,8 @@ fn enc_err(msg: &str) -> tls_codec::Error {
 /// 0.9.2 has no SemiPrivateMessage (its wire format is still TBD), so only PublicMessage
 /// decodes (see `spec/deviations.md`).
 pub(crate) fn handshake_content_type(m: &MlsMessage, at: usize) -> Result<ContentType, WireError> {
-    match m.wire_format() {
+    let (wire_format, content_type) = m.framing();
+    match wire_format {
         Some(WireFormat::PublicMessage) => {}
         other => {
             return Err(WireError::new(
@@ -32,7 +33,7 @@ pub(crate) fn handshake_content_type(m: &MlsMessage, at: usize) -> Result<Conten
             ))
         }
     }
-    match m.content_type() {
+    match content_type {
         Some(c @ (ContentType::Proposal | ContentType::Commit)) => Ok(c),
         other => Err(WireError::new(
             at,
@@ -61,9 +62,7 @@ pub(crate) fn decode_proposal_list(r: &mut Reader<'_>) -> Result<Vec<MlsMessage>
 
 pub(crate) fn check_proposals(list: &[MlsMessage]) -> Result<(), tls_codec::Error> {
     for m in list {
-        if m.content_type() != Some(ContentType::Proposal)
-            || m.wire_format() != Some(WireFormat::PublicMessage)
-        {
+        if m.framing() != (Some(WireFormat::PublicMessage), Some(ContentType::Proposal)) {
             return Err(enc_err(
                 "proposal list holds a message that is not a PublicMessage proposal",
             ));
