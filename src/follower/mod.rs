@@ -335,6 +335,8 @@ struct FollowerRoom {
     duplicates: u64,
     /// A Welcome for a local client arrived: refresh the copy when the queue is drained.
     rebootstrap: bool,
+    /// Performance: `domain_of` of the room URI (the map key), memoized on first use.
+    room_domain: Option<Option<String>>,
 }
 
 /// A follower's view of one room: next expected sequence number, buffered
@@ -564,9 +566,10 @@ impl Follower {
     }
 
     fn register(&mut self, room_id: &str, client: &str) {
-        let hub = domain_of(room_id).unwrap_or_default();
+        let domain = domain_of(room_id);
         let r = self.rooms.entry(room_id.to_owned()).or_default();
-        r.hub = hub;
+        r.hub = domain.clone().unwrap_or_default();
+        r.room_domain = Some(domain);
         r.local.insert(client.to_owned());
     }
 
@@ -909,9 +912,18 @@ impl Follower {
         Ok(respond(status, out))
     }
 
+    /// Whether `domain` is the provider of the room URI `room_id` (`domain_of(room_id)`),
+    /// from the room's memo when it has one.
+    fn room_hosted_by(&self, room_id: &str, domain: &str) -> bool {
+        match self.rooms.get(room_id).and_then(|r| r.room_domain.as_ref()) {
+            Some(d) => d.as_deref() == Some(domain),
+            None => domain_of(room_id).as_deref() == Some(domain),
+        }
+    }
+
     fn notify(&mut self, hub: &str, room_id: &str, seq: u64, body: Vec<u8>) -> Vec<FollowerOutput> {
         // Only a room's own hub fans it out (protocol-06 §5.5).
-        if domain_of(room_id).as_deref() != Some(hub) {
+        if !self.room_hosted_by(room_id, hub) {
             return vec![FollowerOutput::Refused(FollowerError::WrongHub {
                 hub: hub.to_owned(),
                 room_id: room_id.to_owned(),
@@ -931,7 +943,13 @@ impl Follower {
             seq,
         }];
         let r = self.rooms.entry(room_id.to_owned()).or_default();
-        r.hub = hub.to_owned();
+        if r.hub != hub {
+            r.hub = hub.to_owned();
+        }
+        // Checked above: the room URI's provider is `hub`.
+        if r.room_domain.is_none() {
+            r.room_domain = Some(Some(hub.to_owned()));
+        }
         if seq < r.next_seq && self.forget_dedup {
             // Deviation::ForgetDedup (tests only): process the duplicate again.
             let resume = r.next_seq;
@@ -1043,6 +1061,11 @@ impl Follower {
                 }
             };
             for m in messages {
+                if let FanoutBody::Application { .. } = m.body {
+                    // Performance: no owned copy of the message before the deliveries.
+                    out.extend(self.deliver_application(room_id, seq, m.message.as_bytes()));
+                    continue;
+                }
                 let bytes = m.message.as_bytes().to_vec();
                 match m.body {
                     FanoutBody::Welcome {
@@ -1077,9 +1100,8 @@ impl Follower {
                             });
                         }
                     }
-                    FanoutBody::Application { .. } => {
-                        out.extend(self.deliver_application(room_id, seq, &bytes));
-                    }
+                    // Delivered above, without the copy.
+                    FanoutBody::Application { .. } => {}
                     FanoutBody::Proposal { more_proposals } => {
                         let mut all = vec![bytes];
                         all.extend(more_proposals.iter().map(|p| p.as_bytes().to_vec()));
@@ -1111,7 +1133,7 @@ impl Follower {
     /// own provider's clients (other providers get one fanout for all their clients;
     /// spec/deviations.md, equivalence suite 21).
     fn deliver_application(&self, room_id: &str, seq: u64, message: &[u8]) -> Vec<FollowerOutput> {
-        let blocked = if domain_of(room_id).as_deref() == Some(self.domain.as_str()) {
+        let blocked = if self.room_hosted_by(room_id, &self.domain) {
             self.rooms
                 .get(room_id)
                 .and_then(|r| r.copy.as_ref())
@@ -1120,8 +1142,12 @@ impl Follower {
         } else {
             BTreeSet::new()
         };
-        self.deliver_local(room_id, seq, message)
-            .into_iter()
+        let out = self.deliver_local(room_id, seq, message);
+        if blocked.is_empty() {
+            // Performance: nobody is blocked, so no client URI needs parsing.
+            return out;
+        }
+        out.into_iter()
             .filter(|o| match o {
                 FollowerOutput::Deliver { client, .. } => {
                     !user_of_client(client.as_bytes()).is_ok_and(|u| blocked.contains(&u))
@@ -1247,4 +1273,100 @@ fn is_default_proposal(t: u16) -> bool {
             | ProposalType::ExternalInit
             | ProposalType::GroupContextExtensions
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-room memo of the room URI's provider answers as parsing the URI does,
+    /// before a room entry exists, after a notify or a registration creates one, and for
+    /// a room id that does not parse. (The memo depends on the map key alone, so nothing
+    /// ever invalidates it.)
+    #[test]
+    fn room_domain_memo_matches_parsing() {
+        let rooms = [
+            "mimi://a.example/r/x",
+            "mimi://A.Example/r/y",
+            "not a uri",
+            "mimi://c.example/r/z",
+        ];
+        let domains = ["a.example", "b.example", "c.example", "A.Example", ""];
+        let agree = |f: &Follower| {
+            for r in rooms {
+                for d in domains {
+                    assert_eq!(
+                        f.room_hosted_by(r, d),
+                        domain_of(r).as_deref() == Some(d),
+                        "{r} {d}"
+                    );
+                }
+            }
+        };
+        let mut f = Follower::new("b.example");
+        agree(&f);
+        // A notify from the wrong hub is refused and creates no memo.
+        let out = f.handle(
+            1,
+            FollowerInput::Notify {
+                hub: "c.example".into(),
+                room_id: rooms[0].into(),
+                seq: 0,
+                body: vec![1, 2, 3],
+            },
+        );
+        assert!(
+            matches!(
+                out.as_slice(),
+                [FollowerOutput::Refused(FollowerError::WrongHub { .. })]
+            ),
+            "{out:?}"
+        );
+        assert!(f.rooms.is_empty());
+        // The right hub's notify is acknowledged (its body does not decode) and memoized.
+        let out = f.handle(
+            1,
+            FollowerInput::Notify {
+                hub: "a.example".into(),
+                room_id: rooms[0].into(),
+                seq: 0,
+                body: vec![1, 2, 3],
+            },
+        );
+        assert!(
+            matches!(out.first(), Some(FollowerOutput::Ack { .. })),
+            "{out:?}"
+        );
+        assert_eq!(
+            f.rooms[rooms[0]].room_domain,
+            Some(Some("a.example".to_owned()))
+        );
+        agree(&f);
+        // With the memo in place the wrong hub is still refused.
+        let out = f.handle(
+            2,
+            FollowerInput::Notify {
+                hub: "c.example".into(),
+                room_id: rooms[0].into(),
+                seq: 1,
+                body: vec![1, 2, 3],
+            },
+        );
+        assert!(
+            matches!(
+                out.as_slice(),
+                [FollowerOutput::Refused(FollowerError::WrongHub { .. })]
+            ),
+            "{out:?}"
+        );
+        // Registrations memoize the normalized provider, or that there is none.
+        f.register(rooms[1], "mimi://b.example/d/bob/1");
+        f.register(rooms[2], "mimi://b.example/d/bob/1");
+        assert_eq!(
+            f.rooms[rooms[1]].room_domain,
+            Some(Some("a.example".to_owned()))
+        );
+        assert_eq!(f.rooms[rooms[2]].room_domain, Some(None));
+        agree(&f);
+    }
 }

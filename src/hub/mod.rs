@@ -669,9 +669,16 @@ impl Hub {
 
     /// Handle one request at time `now_ms` from provider `from`.
     pub fn handle(&mut self, now_ms: u64, from: &str, input: HubInput) -> Vec<HubOutput> {
-        if !matches!(input, HubInput::SubmitMessage { .. }) {
+        if !matches!(
+            input,
+            HubInput::SubmitMessage { .. }
+                | HubInput::NotifyAck { .. }
+                | HubInput::RoomState { .. }
+        ) {
             // Any other request may change a room's state: drop the `/submitMessage`
             // views (each is also checked against the epoch and queue before use).
+            // Performance: an acknowledgement touches only the outbox and a room-state
+            // fetch only reads, so neither drops them (one ack per follower per message).
             for hr in self.rooms.values_mut() {
                 hr.send_view = None;
             }
@@ -1225,7 +1232,7 @@ impl Hub {
         let targets = view.targets.clone();
         let fanout = FanoutMessage {
             timestamp: now_ms,
-            message: req.app_message.clone(),
+            message: req.app_message,
             body: FanoutBody::Application { frank: None },
         };
         let outs = hr
@@ -1828,6 +1835,21 @@ mod tests {
         assert!(before[3].is_err() && before[4].is_err());
         let stale = SendView::build(&hub.rooms[&room_id].room);
         assert!(stale.is_current(&hub.rooms[&room_id].room));
+        // An acknowledgement and a room-state fetch keep the view (they change no room
+        // state), and it still answers as the per-message check does.
+        for input in [
+            HubInput::NotifyAck {
+                room_id: room_id.clone(),
+                seq: 0,
+            },
+            HubInput::RoomState {
+                room_id: room_id.clone(),
+            },
+        ] {
+            hub.handle(2, "b.example", input);
+            assert!(hub.rooms[&room_id].send_view.is_some(), "kept by handle");
+            assert_eq!(agree(&mut hub), before);
+        }
 
         // alice removes bob (leaf 1, list index 1).
         let remove = CommitRequest {
