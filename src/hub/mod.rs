@@ -420,9 +420,10 @@ pub fn describe(err: &HubError) -> String {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 struct Outgoing {
-    body: Vec<u8>,
+    /// Performance: one `FanoutMessages` encoding shared by every destination's entry.
+    body: std::sync::Arc<[u8]>,
     last_sent_ms: u64,
 }
 
@@ -744,7 +745,7 @@ impl Hub {
                         to: to.clone(),
                         room_id: room_id.clone(),
                         seq: *seq,
-                        body: o.body.clone(),
+                        body: o.body.to_vec(),
                     });
                 }
             }
@@ -1460,6 +1461,7 @@ impl HubRoom {
     ) -> Result<Vec<HubOutput>, HubError> {
         let body = crate::wire::encode(&FanoutMessages(vec![message.clone()]))
             .map_err(|e| HubError::Internal(e.to_string()))?;
+        let shared: std::sync::Arc<[u8]> = body.as_slice().into();
         let mut out = Vec::new();
         for to in targets {
             let seq = self.next_seq.entry(to.clone()).or_insert(0);
@@ -1468,7 +1470,7 @@ impl HubRoom {
             self.outbox.insert(
                 (to.clone(), s),
                 Outgoing {
-                    body: body.clone(),
+                    body: shared.clone(),
                     last_sent_ms: now_ms,
                 },
             );
