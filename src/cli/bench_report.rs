@@ -914,6 +914,33 @@ fn write_results(
     md
 }
 
+/// An 800×500 SVG drawing area on `path`, filled white: the start of every plot.
+fn svg_root<'a>(
+    path: &'a Path,
+    e: &impl Fn(String) -> ReportError,
+) -> Result<DrawingArea<SVGBackend<'a>, plotters::coord::Shift>, ReportError> {
+    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    Ok(root)
+}
+
+/// The legend (upper left, on white) and the written SVG: the end of every plot.
+fn finish_plot<'a, CT: plotters::coord::CoordTranslate>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    e: &impl Fn(String) -> ReportError,
+) -> Result<(), ReportError> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    root.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
 fn plot_err(path: &Path) -> impl Fn(String) -> ReportError + '_ {
     move |reason| ReportError::Plot {
         path: path.to_path_buf(),
@@ -986,8 +1013,7 @@ fn plot_room_cost(
     if lo > hi {
         return Err(e("no room measurements".into()));
     }
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let root = svg_root(path, &e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{}: time per commit vs members", what.caption),
@@ -1041,15 +1067,7 @@ fn plot_room_cost(
             .draw_series(baseline.iter().map(|p| Cross::new(*p, 3, color.mix(0.5))))
             .map_err(|x| e(x.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    finish_plot(&root, &mut chart, &e)
 }
 
 fn plot_room_overhead(
@@ -1075,8 +1093,7 @@ fn plot_room_overhead(
         .flatten()
         .map(|p| p.1)
         .fold(ROOM_TARGET, f64::max);
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let root = svg_root(path, &e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{}: time / raw openmls time", what.caption),
@@ -1114,15 +1131,7 @@ fn plot_room_overhead(
             .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
             .map_err(|x| e(x.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    finish_plot(&root, &mut chart, &e)
 }
 
 fn plot_model_scaling(path: &Path, rows: &[ScalingRow]) -> Result<(), ReportError> {
@@ -1138,8 +1147,7 @@ fn plot_model_scaling(path: &Path, rows: &[ScalingRow]) -> Result<(), ReportErro
         .iter()
         .map(|r| r.unique_states as f64)
         .fold(10.0, f64::max);
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let root = svg_root(path, &e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Model: unique states vs bounds (variations of `small`; hollow = 10 s limit hit)",
@@ -1187,15 +1195,7 @@ fn plot_model_scaling(path: &Path, rows: &[ScalingRow]) -> Result<(), ReportErro
             }))
             .map_err(|x| e(x.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    finish_plot(&root, &mut chart, &e)
 }
 
 fn default_criterion_dir() -> PathBuf {
