@@ -236,23 +236,17 @@ fn https(c: &mut Criterion) {
             .unwrap();
         f.consent_all().unwrap();
         let room = f
-            .node("a.example")
-            .unwrap()
-            .create_room(&alice, "bench", &cooperative(), admin_roles::SUPER_ADMIN)
+            .room_with_users(
+                &alice,
+                "bench",
+                &cooperative(),
+                admin_roles::SUPER_ADMIN,
+                &[user_uri("b.example", "bob"), user_uri("c.example", "cathy")],
+                admin_roles::ORDINARY_USER,
+                Duration::from_secs(30),
+            )
+            .await
             .unwrap();
-        for (u, _) in [
-            (user_uri("b.example", "bob"), ()),
-            (user_uri("c.example", "cathy"), ()),
-        ] {
-            let code = f
-                .node("a.example")
-                .unwrap()
-                .add_user(&alice, &room, &u, admin_roles::ORDINARY_USER)
-                .await
-                .unwrap();
-            assert!(code.ok());
-            f.settle(Duration::from_secs(30)).await.unwrap();
-        }
         (f, room, alice, vec![bob, cathy])
     });
 

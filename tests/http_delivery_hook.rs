@@ -2,27 +2,21 @@
 //! it fires exactly once per delivered message per recipient client, with the same record
 //! the client keeps, and only for what was processed after subscribing. Not timed.
 
+mod http_support;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use mimi_ref::http::delivery::RetryPolicy;
+use http_support::{agree, federation};
 use mimi_ref::policy::examples::{admin_roles, cooperative};
-use mimi_ref::provider::node::{Federation, Got};
+use mimi_ref::provider::node::Got;
 use mimi_ref::sim::user_uri;
 
 const BOUND: Duration = Duration::from_secs(20);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_fires_once_per_delivered_message_per_recipient() {
-    let dir = std::env::temp_dir().join(format!("mimi-ref-hook-{}", std::process::id()));
-    let retry = RetryPolicy {
-        initial: Duration::from_millis(10),
-        max: Duration::from_millis(200),
-        ..RetryPolicy::default()
-    };
-    let mut f = Federation::start(&["a.example", "b.example", "c.example"], &dir, None, retry)
-        .await
-        .unwrap();
+    let (mut f, dir) = federation("hook", false).await;
     let alice = f
         .node("a.example")
         .unwrap()
@@ -40,20 +34,18 @@ async fn the_hook_fires_once_per_delivered_message_per_recipient() {
         .unwrap();
     f.consent_all().unwrap();
     let room = f
-        .node("a.example")
-        .unwrap()
-        .create_room(&alice, "hook", &cooperative(), admin_roles::SUPER_ADMIN)
+        .room_with_users(
+            &alice,
+            "hook",
+            &cooperative(),
+            admin_roles::SUPER_ADMIN,
+            &[user_uri("b.example", "bob"), user_uri("c.example", "cathy")],
+            admin_roles::ORDINARY_USER,
+            BOUND,
+        )
+        .await
         .unwrap();
-    for u in [user_uri("b.example", "bob"), user_uri("c.example", "cathy")] {
-        let code = f
-            .node("a.example")
-            .unwrap()
-            .add_user(&alice, &room, &u, admin_roles::ORDINARY_USER)
-            .await
-            .unwrap();
-        assert!(code.ok(), "{code:?}");
-        f.settle(BOUND).await.unwrap();
-    }
+    agree(&f, &room);
     // What each client had processed before subscribing is not reported.
     let before: BTreeMap<String, usize> = [&alice, &bob, &cathy]
         .iter()

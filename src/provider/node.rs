@@ -860,6 +860,42 @@ impl Federation {
         Ok(())
     }
 
+    /// Scaffolding for tests and benches: `creator` (a local client of the hosting
+    /// provider) creates room `name` under `roles` with `creator_role` (§3.1), then adds
+    /// each of `users` with `role` (§3.2, §3.3), settling (at most `bound`) after each
+    /// step. Returns the room id; a refused add is an [`NodeError::Http`] naming the user
+    /// and the code.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn room_with_users(
+        &mut self,
+        creator: &str,
+        name: &str,
+        roles: &RoleData,
+        creator_role: u32,
+        users: &[String],
+        role: u32,
+        bound: Duration,
+    ) -> Result<String, NodeError> {
+        let room = self
+            .node_of(creator)?
+            .create_room(creator, name, roles, creator_role)?;
+        self.settle(bound).await?;
+        for u in users {
+            let code = self
+                .node_of(creator)?
+                .add_user(creator, &room, u, role)
+                .await?;
+            if !code.ok() {
+                return Err(NodeError::Http(format!(
+                    "adding {u} to {room} refused: {} {}",
+                    code.code, code.description
+                )));
+            }
+            self.settle(bound).await?;
+        }
+        Ok(room)
+    }
+
     /// The delivery hook of every node ([`Node::subscribe_deliveries`]) on one receiver:
     /// each message each local client processes, once, as it is processed.
     pub fn subscribe_deliveries(&mut self) -> tokio::sync::mpsc::UnboundedReceiver<DeliveryEvent> {
