@@ -7,7 +7,7 @@ mod http_support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use http_support::{agree, federation};
+use http_support::{agree, alice_bob_cathy, federation};
 use mimi_ref::policy::examples::{admin_roles, cooperative};
 use mimi_ref::provider::node::Got;
 use mimi_ref::sim::user_uri;
@@ -17,22 +17,7 @@ const BOUND: Duration = Duration::from_secs(20);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_fires_once_per_delivered_message_per_recipient() {
     let (mut f, dir) = federation("hook", false).await;
-    let alice = f
-        .node("a.example")
-        .unwrap()
-        .add_client("alice", "1", 1)
-        .unwrap();
-    let bob = f
-        .node("b.example")
-        .unwrap()
-        .add_client("bob", "1", 1)
-        .unwrap();
-    let cathy = f
-        .node("c.example")
-        .unwrap()
-        .add_client("cathy", "1", 1)
-        .unwrap();
-    f.consent_all().unwrap();
+    let (alice, bob, cathy) = alice_bob_cathy(&mut f, 1);
     let room = f
         .room_with_users(
             &alice,

@@ -6,7 +6,7 @@ mod http_support;
 
 use std::time::Duration;
 
-use http_support::{agree, federation};
+use http_support::{agree, alice_bob_cathy, federation};
 use mimi_ref::policy::examples::{admin_roles, cooperative};
 use mimi_ref::provider::node::{Federation, Got};
 use mimi_ref::sim::user_uri;
@@ -39,22 +39,7 @@ fn decrypted(f: &Federation, client: &str, text: &[u8]) -> usize {
 
 /// Sets up alice@a, bob@b, cathy@c, the room on a, and Bob and Cathy in it (§3.1–§3.3).
 async fn three_in_a_room(f: &mut Federation) -> (String, String, String, String) {
-    let alice = f
-        .node("a.example")
-        .unwrap()
-        .add_client("alice", "1", 3)
-        .unwrap();
-    let bob = f
-        .node("b.example")
-        .unwrap()
-        .add_client("bob", "1", 3)
-        .unwrap();
-    let cathy = f
-        .node("c.example")
-        .unwrap()
-        .add_client("cathy", "1", 3)
-        .unwrap();
-    f.consent_all().unwrap();
+    let (alice, bob, cathy) = alice_bob_cathy(f, 3);
     let room = f
         .node("a.example")
         .unwrap()

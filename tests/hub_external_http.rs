@@ -7,7 +7,7 @@ mod http_support;
 
 use std::time::Duration;
 
-use http_support::{agree, federation};
+use http_support::{agree, alice_bob_cathy, federation};
 use mimi_ref::policy::examples::{admin_roles, cooperative};
 use mimi_ref::provider::node::Federation;
 use mimi_ref::provider::HUB_KEY_FILE;
@@ -27,22 +27,7 @@ fn hub_state(f: &Federation, room: &str) -> mimi_ref::sim::ProjectedState {
 async fn a_restarted_hub_still_originates_accepted_proposals() {
     let (mut f, dir) = federation("hub-key", true).await;
     let data = dir.join("data");
-    let alice = f
-        .node("a.example")
-        .unwrap()
-        .add_client("alice", "1", 3)
-        .unwrap();
-    let bob = f
-        .node("b.example")
-        .unwrap()
-        .add_client("bob", "1", 3)
-        .unwrap();
-    let cathy = f
-        .node("c.example")
-        .unwrap()
-        .add_client("cathy", "1", 3)
-        .unwrap();
-    f.consent_all().unwrap();
+    let (alice, bob, cathy) = alice_bob_cathy(&mut f, 3);
     let room = f
         .room_with_users(
             &alice,

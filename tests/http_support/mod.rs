@@ -261,6 +261,25 @@ pub async fn federation(tag: &str, durable: bool) -> (Federation, PathBuf) {
     (f, dir)
 }
 
+/// Adds the clients alice@a.example, bob@b.example and cathy@c.example (device 1), each
+/// publishing `key_packages` KeyPackages, and lets every user fetch every other's
+/// (§5.2 consent). Returns their client ids.
+pub fn alice_bob_cathy(f: &mut Federation, key_packages: usize) -> (String, String, String) {
+    let mut add = |domain: &str, user: &str| {
+        f.node(domain)
+            .unwrap()
+            .add_client(user, "1", key_packages)
+            .unwrap()
+    };
+    let ids = (
+        add("a.example", "alice"),
+        add("b.example", "bob"),
+        add("c.example", "cathy"),
+    );
+    f.consent_all().unwrap();
+    ids
+}
+
 /// Every party agrees with the hub about `room` and nothing went wrong.
 pub fn agree(f: &Federation, room: &str) {
     let (_, bad) = f.states(room);
