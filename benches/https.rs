@@ -7,7 +7,8 @@
 //! wait until every member's client has processed every fanout.
 //! * `https`: concurrent `/submitMessage` requests (one task per sender), durable queued
 //!   `/notify` fanout with acknowledgements, the follower, the clients. Completion is
-//!   polled every 5 ms, so a sample has that granularity.
+//!   awaited with `Federation::settle`, woken by the providers' change hook (no polling
+//!   granularity; a 20 ms fallback only if no core event arrives).
 //! * `baseline-sans-io`: the same requests through [`mimi_ref::sim::World`] (hub, follower and
 //!   clients called directly, in-memory ordered network).
 //!
