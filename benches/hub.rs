@@ -117,17 +117,11 @@ fn bench_hub(c: &mut Criterion) {
                 )
             });
             group.bench_function(BenchmarkId::new("baseline-openmls", n), |b| {
-                b.iter_batched(
-                    || support::fresh_public_group(&room_ref.group_info, &room_ref.ratchet_tree),
-                    |(mut pg, provider)| {
-                        black_box(support::raw_openmls(
-                            &mut pg,
-                            &provider,
-                            black_box(&pending.commit),
-                        ));
-                        (pg, provider)
-                    },
-                    BatchSize::PerIteration,
+                support::bench_raw_openmls(
+                    b,
+                    &room_ref.group_info,
+                    &room_ref.ratchet_tree,
+                    &pending.commit,
                 )
             });
         }

@@ -104,14 +104,7 @@ fn bench_room(c: &mut Criterion) {
                 BenchmarkId::new("baseline-openmls", f.members),
                 f,
                 |b, f| {
-                    b.iter_batched(
-                        || fresh_public_group(f),
-                        |(mut pg, provider)| {
-                            black_box(raw_openmls(&mut pg, &provider, black_box(&pending.commit)));
-                            (pg, provider)
-                        },
-                        BatchSize::PerIteration,
-                    )
+                    support::bench_raw_openmls(b, &f.group_info, &f.ratchet_tree, &pending.commit)
                 },
             );
         }
@@ -164,14 +157,7 @@ fn bench_room_parts(c: &mut Criterion) {
             })
         });
         group.bench_function(BenchmarkId::new("baseline-openmls", n), |b| {
-            b.iter_batched(
-                || fresh_public_group(&f),
-                |(mut pg, provider)| {
-                    black_box(raw_openmls(&mut pg, &provider, black_box(&pending.commit)));
-                    (pg, provider)
-                },
-                BatchSize::PerIteration,
-            )
+            support::bench_raw_openmls(b, &f.group_info, &f.ratchet_tree, &pending.commit)
         });
     }
     group.finish();

@@ -2,55 +2,17 @@
 //! core (hub + follower) and real openmls clients; a follower down during fanout; a hub
 //! restarted from its data directory.
 
-use std::path::PathBuf;
+mod http_support;
+
 use std::time::Duration;
 
-use mimi_ref::http::delivery::RetryPolicy;
+use http_support::{agree, alice_bob_cathy, federation};
 use mimi_ref::policy::examples::{admin_roles, cooperative};
 use mimi_ref::provider::node::{Federation, Got};
 use mimi_ref::sim::user_uri;
 
 const BOUND: Duration = Duration::from_secs(20);
 const ORDINARY: u32 = admin_roles::ORDINARY_USER;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("mimi-ref-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn retry() -> RetryPolicy {
-    RetryPolicy {
-        initial: Duration::from_millis(10),
-        max: Duration::from_millis(200),
-        request_timeout: Duration::from_secs(5),
-        ..RetryPolicy::default()
-    }
-}
-
-async fn federation(name: &str, durable: bool) -> (Federation, PathBuf) {
-    let dir = temp_dir(name);
-    let data = durable.then(|| dir.join("data"));
-    let f = Federation::start(
-        &["a.example", "b.example", "c.example"],
-        &dir.join("certs"),
-        data.as_deref(),
-        retry(),
-    )
-    .await
-    .unwrap();
-    (f, dir)
-}
-
-/// Every party agrees with the hub and nothing went wrong.
-fn agree(f: &Federation, room: &str) {
-    let (_, bad) = f.states(room);
-    assert!(bad.is_empty(), "{bad:#?}");
-}
 
 fn hub_epoch(f: &Federation, room: &str) -> u64 {
     f.nodes["a.example"]
@@ -77,22 +39,7 @@ fn decrypted(f: &Federation, client: &str, text: &[u8]) -> usize {
 
 /// Sets up alice@a, bob@b, cathy@c, the room on a, and Bob and Cathy in it (§3.1–§3.3).
 async fn three_in_a_room(f: &mut Federation) -> (String, String, String, String) {
-    let alice = f
-        .node("a.example")
-        .unwrap()
-        .add_client("alice", "1", 3)
-        .unwrap();
-    let bob = f
-        .node("b.example")
-        .unwrap()
-        .add_client("bob", "1", 3)
-        .unwrap();
-    let cathy = f
-        .node("c.example")
-        .unwrap()
-        .add_client("cathy", "1", 3)
-        .unwrap();
-    f.consent_all().unwrap();
+    let (alice, bob, cathy) = alice_bob_cathy(f, 3);
     let room = f
         .node("a.example")
         .unwrap()

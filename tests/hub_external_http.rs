@@ -3,10 +3,11 @@
 //! proposals the members accept, over loopback mutual-TLS HTTPS with the real
 //! provider cores and openmls clients.
 
-use std::path::PathBuf;
+mod http_support;
+
 use std::time::Duration;
 
-use mimi_ref::http::delivery::RetryPolicy;
+use http_support::{agree, alice_bob_cathy, federation};
 use mimi_ref::policy::examples::{admin_roles, cooperative};
 use mimi_ref::provider::node::Federation;
 use mimi_ref::provider::HUB_KEY_FILE;
@@ -14,21 +15,6 @@ use mimi_ref::sim::user_uri;
 
 const BOUND: Duration = Duration::from_secs(20);
 const ORDINARY: u32 = admin_roles::ORDINARY_USER;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("mimi-ref-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn agree(f: &Federation, room: &str) {
-    let (_, bad) = f.states(room);
-    assert!(bad.is_empty(), "{bad:#?}");
-}
 
 fn hub_state(f: &Federation, room: &str) -> mimi_ref::sim::ProjectedState {
     f.nodes["a.example"]
@@ -39,58 +25,21 @@ fn hub_state(f: &Federation, room: &str) -> mimi_ref::sim::ProjectedState {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_hub_still_originates_accepted_proposals() {
-    let dir = temp_dir("hub-key");
+    let (mut f, dir) = federation("hub-key", true).await;
     let data = dir.join("data");
-    let mut f = Federation::start(
-        &["a.example", "b.example", "c.example"],
-        &dir.join("certs"),
-        Some(&data),
-        RetryPolicy {
-            initial: Duration::from_millis(10),
-            max: Duration::from_millis(200),
-            request_timeout: Duration::from_secs(5),
-            ..RetryPolicy::default()
-        },
-    )
-    .await
-    .unwrap();
-    let alice = f
-        .node("a.example")
-        .unwrap()
-        .add_client("alice", "1", 3)
-        .unwrap();
-    let bob = f
-        .node("b.example")
-        .unwrap()
-        .add_client("bob", "1", 3)
-        .unwrap();
-    let cathy = f
-        .node("c.example")
-        .unwrap()
-        .add_client("cathy", "1", 3)
-        .unwrap();
-    f.consent_all().unwrap();
+    let (alice, bob, cathy) = alice_bob_cathy(&mut f, 3);
     let room = f
-        .node("a.example")
-        .unwrap()
-        .create_room(
+        .room_with_users(
             &alice,
             "clubhouse",
             &cooperative(),
             admin_roles::SUPER_ADMIN,
+            &[user_uri("b.example", "bob"), user_uri("c.example", "cathy")],
+            ORDINARY,
+            BOUND,
         )
+        .await
         .unwrap();
-    f.settle(BOUND).await.unwrap();
-    for u in [user_uri("b.example", "bob"), user_uri("c.example", "cathy")] {
-        let c = f
-            .node("a.example")
-            .unwrap()
-            .add_user(&alice, &room, &u, ORDINARY)
-            .await
-            .unwrap();
-        assert!(c.ok(), "{c:?}");
-        f.settle(BOUND).await.unwrap();
-    }
     agree(&f, &room);
     let key_file = data.join("a.example").join(HUB_KEY_FILE);
     let key_before = std::fs::read(&key_file).expect("the hub key is in the data dir");

@@ -243,6 +243,29 @@ pub fn fresh_public_group(
     (group, provider)
 }
 
+/// Measures the raw-openmls baseline (the `baseline-openmls` function of the hub and room
+/// benches): per iteration, a fresh `PublicGroup` from `group_info` and `ratchet_tree`
+/// (set-up, not timed) and [`raw_openmls`] of `commit` (timed).
+pub fn bench_raw_openmls(
+    b: &mut criterion::Bencher<'_>,
+    group_info: &[u8],
+    ratchet_tree: &[u8],
+    commit: &[u8],
+) {
+    b.iter_batched(
+        || fresh_public_group(group_info, ratchet_tree),
+        |(mut pg, provider)| {
+            std::hint::black_box(raw_openmls(
+                &mut pg,
+                &provider,
+                std::hint::black_box(commit),
+            ));
+            (pg, provider)
+        },
+        criterion::BatchSize::PerIteration,
+    )
+}
+
 /// The raw-openmls baseline of the hub benches: decode, `process_message`, resolve AppDataUpdates (if any), merge. Returns the
 /// new epoch.
 pub fn raw_openmls(group: &mut PublicGroup, provider: &OpenMlsRustCrypto, commit: &[u8]) -> u64 {

@@ -11,7 +11,10 @@
 //! * `hub-cost.svg` / `hub-overhead.svg`: the hub's whole `/update` path (`hub-update-*`
 //!   groups) vs raw openmls: time vs members, and the ratio with the 15 % target line;
 //! * `room-cost.svg` / `room-overhead.svg`: the same for `PublicRoom` alone (`room-*`);
-//! * `model-scaling.svg`: unique model states vs each bound.
+//! * `model-scaling.svg`: unique model states vs each bound;
+//! * the HTTPS submit-to-delivery latency table (p50/p90/p99/max, HTTPS vs the sans-IO
+//!   baseline, ratio of p50s and p99s) when the https bench left one
+//!   (`https-latency/table.json`), in RESULTS.md and its headlines.
 //!
 //! Input files are untrusted: a missing or malformed file is a typed [`ReportError`]
 //! naming the file, never a panic. Benchmarks whose files are unreadable are reported as
@@ -133,6 +136,70 @@ struct ScalingRow {
     max_depth: usize,
     seconds: f64,
     exhaustive: bool,
+}
+
+/// A row of the https bench's latency table (`https-latency/table.json`): one variant
+/// (`sequential`, `burst-N`) on one path (`https`, or a `baseline…`), in microseconds.
+#[derive(Debug, Clone, Deserialize)]
+struct LatencyRow {
+    variant: String,
+    path: String,
+    messages: usize,
+    samples: usize,
+    p50_us: f64,
+    p90_us: f64,
+    p99_us: f64,
+    max_us: f64,
+}
+
+fn fmt_us(us: f64) -> String {
+    fmt_ns(us * 1e3)
+}
+
+/// The latency table: per variant, each subject row beside each baseline row of the same
+/// variant, with the ratios of their p50s and p99s (subject / baseline).
+fn write_latency(md: &mut String, rows: &[LatencyRow], heading: &str) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "{heading} HTTPS submit-to-delivery latency\n\n\
+         Per message and recipient, from just before the sender's `/submitMessage` to the \
+         moment the other member's client has processed it (delivery hook, not polled), \
+         over loopback mutual-TLS HTTPS vs the same requests in the sans-IO `sim` world \
+         (same run). Ratio = HTTPS / baseline.\n\n\
+         | variant | path | messages | samples | p50 | p90 | p99 | max | p50 ratio | p99 ratio |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut variants: Vec<&str> = rows.iter().map(|r| r.variant.as_str()).collect();
+    variants.dedup();
+    for v in variants {
+        let of: Vec<&LatencyRow> = rows.iter().filter(|r| r.variant == v).collect();
+        let base = of.iter().find(|r| r.path.starts_with("baseline"));
+        for r in &of {
+            let (p50r, p99r) = match base {
+                Some(b) if !r.path.starts_with("baseline") && b.p50_us > 0.0 && b.p99_us > 0.0 => (
+                    fmt_ratio(r.p50_us / b.p50_us),
+                    fmt_ratio(r.p99_us / b.p99_us),
+                ),
+                _ => ("—".to_string(), "—".to_string()),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {p50r} | {p99r} |",
+                r.variant,
+                r.path,
+                r.messages,
+                r.samples,
+                fmt_us(r.p50_us),
+                fmt_us(r.p90_us),
+                fmt_us(r.p99_us),
+                fmt_us(r.max_us),
+            );
+        }
+    }
+    let _ = writeln!(md);
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
@@ -599,6 +666,7 @@ fn rate_headline(
 fn write_results(
     all: &[Measured],
     scaling: &[ScalingRow],
+    latency: &[LatencyRow],
     plots: &[(String, String)],
     notes: &[String],
 ) -> String {
@@ -648,7 +716,7 @@ fn write_results(
             || g.starts_with("model-")
             || g.starts_with("equivalence")
             || g == "https"
-    });
+    }) || !latency.is_empty();
     if headlines {
         let _ = writeln!(md, "## Headlines\n");
     }
@@ -705,6 +773,7 @@ fn write_results(
         "Messages per second submitted and delivered over mutual-TLS HTTPS vs the same \
          requests in process.",
     );
+    write_latency(&mut md, latency, "###");
     rate_headline(
         &mut md,
         &grouped,
@@ -814,6 +883,8 @@ fn write_results(
         let _ = writeln!(md);
     }
 
+    write_latency(&mut md, latency, "##");
+
     if !scaling.is_empty() {
         let _ = writeln!(
             md,
@@ -841,6 +912,33 @@ fn write_results(
         let _ = writeln!(md);
     }
     md
+}
+
+/// An 800×500 SVG drawing area on `path`, filled white: the start of every plot.
+fn svg_root<'a>(
+    path: &'a Path,
+    e: &impl Fn(String) -> ReportError,
+) -> Result<DrawingArea<SVGBackend<'a>, plotters::coord::Shift>, ReportError> {
+    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    Ok(root)
+}
+
+/// The legend (upper left, on white) and the written SVG: the end of every plot.
+fn finish_plot<'a, CT: plotters::coord::CoordTranslate>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    e: &impl Fn(String) -> ReportError,
+) -> Result<(), ReportError> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    root.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
 }
 
 fn plot_err(path: &Path) -> impl Fn(String) -> ReportError + '_ {
@@ -915,8 +1013,7 @@ fn plot_room_cost(
     if lo > hi {
         return Err(e("no room measurements".into()));
     }
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let root = svg_root(path, &e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{}: time per commit vs members", what.caption),
@@ -970,15 +1067,7 @@ fn plot_room_cost(
             .draw_series(baseline.iter().map(|p| Cross::new(*p, 3, color.mix(0.5))))
             .map_err(|x| e(x.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    finish_plot(&root, &mut chart, &e)
 }
 
 fn plot_room_overhead(
@@ -1004,8 +1093,7 @@ fn plot_room_overhead(
         .flatten()
         .map(|p| p.1)
         .fold(ROOM_TARGET, f64::max);
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let root = svg_root(path, &e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{}: time / raw openmls time", what.caption),
@@ -1043,15 +1131,7 @@ fn plot_room_overhead(
             .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
             .map_err(|x| e(x.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    finish_plot(&root, &mut chart, &e)
 }
 
 fn plot_model_scaling(path: &Path, rows: &[ScalingRow]) -> Result<(), ReportError> {
@@ -1067,8 +1147,7 @@ fn plot_model_scaling(path: &Path, rows: &[ScalingRow]) -> Result<(), ReportErro
         .iter()
         .map(|r| r.unique_states as f64)
         .fold(10.0, f64::max);
-    let root = SVGBackend::new(path, (800, 500)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let root = svg_root(path, &e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             "Model: unique states vs bounds (variations of `small`; hollow = 10 s limit hit)",
@@ -1116,15 +1195,7 @@ fn plot_model_scaling(path: &Path, rows: &[ScalingRow]) -> Result<(), ReportErro
             }))
             .map_err(|x| e(x.to_string()))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
-    root.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    finish_plot(&root, &mut chart, &e)
 }
 
 fn default_criterion_dir() -> PathBuf {
@@ -1148,6 +1219,12 @@ pub fn generate(
     let scaling_path = criterion.join("model-scaling").join("table.json");
     let scaling: Vec<ScalingRow> = if scaling_path.is_file() {
         read_json(&scaling_path, "model scaling table")?
+    } else {
+        Vec::new()
+    };
+    let latency_path = criterion.join("https-latency").join("table.json");
+    let latency: Vec<LatencyRow> = if latency_path.is_file() {
+        read_json(&latency_path, "https latency table")?
     } else {
         Vec::new()
     };
@@ -1198,7 +1275,7 @@ pub fn generate(
         ));
         written.push(p);
     }
-    let md = write_results(&all, &scaling, &plots, notes);
+    let md = write_results(&all, &scaling, &latency, &plots, notes);
     let p = out.join("RESULTS.md");
     std::fs::write(&p, md).map_err(io(&p))?;
     written.push(p);
@@ -1348,6 +1425,54 @@ mod tests {
             "{md}"
         );
         assert!(md.find("## fanout-submit").unwrap() < md.find("## model-small").unwrap());
+    }
+
+    #[test]
+    fn latency_table_is_read_and_rendered_with_p50_and_p99_ratios() {
+        let c = tmp("latency");
+        write(&c, "https", "https", "20-msgs", 2e7, Some(20));
+        write(&c, "https", "baseline-sans-io", "20-msgs", 1e7, Some(20));
+        let d = c.join("https-latency");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("table.json"),
+            serde_json::json!([
+                {"variant": "sequential", "path": "https", "messages": 200, "samples": 400,
+                 "p50_us": 1500.0, "p90_us": 2000.0, "p99_us": 4000.0, "max_us": 9000.0},
+                {"variant": "sequential", "path": "baseline-sans-io", "messages": 200,
+                 "samples": 400, "p50_us": 500.0, "p90_us": 600.0, "p99_us": 800.0,
+                 "max_us": 900.0},
+                {"variant": "burst-20", "path": "https", "messages": 200, "samples": 400,
+                 "p50_us": 30000.0, "p90_us": 40000.0, "p99_us": 50000.0, "max_us": 60000.0},
+                {"variant": "burst-20", "path": "baseline-sans-io", "messages": 200,
+                 "samples": 400, "p50_us": 10000.0, "p90_us": 11000.0, "p99_us": 25000.0,
+                 "max_us": 26000.0}
+            ])
+            .to_string(),
+        )
+        .unwrap();
+        let out = c.join("out");
+        generate(&c, &out, &[]).unwrap();
+        let md = std::fs::read_to_string(out.join("RESULTS.md")).unwrap();
+        // Headline and full table: p50 ratio 3.00, p99 ratio 5.00 (sequential); 3.00 and
+        // 2.00 (burst); baselines get no ratio.
+        let row = "| sequential | https | 200 | 400 | 1.500 ms | 2.000 ms | 4.000 ms | 9.000 ms | 3.00 | 5.00 |";
+        assert_eq!(md.matches(row).count(), 2, "{md}");
+        assert!(md.contains("| burst-20 | https | 200 | 400 | 30.000 ms | 40.000 ms | 50.000 ms | 60.000 ms | 3.00 | 2.00 |"), "{md}");
+        assert!(md.contains("| sequential | baseline-sans-io | 200 | 400 | 500.000 µs | 600.000 µs | 800.000 µs | 900.000 µs | — | — |"), "{md}");
+        let head = md.find("## Headlines").unwrap();
+        assert!(md.find("### HTTPS submit-to-delivery latency").unwrap() > head);
+        assert!(md.contains("## HTTPS submit-to-delivery latency"), "{md}");
+
+        // A malformed table is a typed error naming the file.
+        std::fs::write(d.join("table.json"), "[{\"variant\": 1}]").unwrap();
+        match generate(&c, &out, &[]) {
+            Err(ReportError::Json { path, what, .. }) => {
+                assert!(path.ends_with("https-latency/table.json"));
+                assert_eq!(what, "https latency table");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

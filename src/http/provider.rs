@@ -37,6 +37,14 @@ pub struct ProviderConfig {
     pub retry: RetryPolicy,
     /// The base of the URLs in our directory; `None` means `https://<domain>`.
     pub base_url: Option<String>,
+    /// A change hook: signalled ([`Notify::notify_one`]) each time the core has run an
+    /// input (an inbound request, a forward answer, the end of a queued delivery, a
+    /// local operation), after its result is durable. A driver that reacts to the core's
+    /// state (e.g. local clients reading their mailboxes, [`crate::provider::node`])
+    /// waits on it instead of polling. One `Notify` may be shared by several providers;
+    /// it stores one permit, so a signal given while nobody waits is not lost, but it
+    /// wakes only one waiter: give each consumer its own. `None`: no signal.
+    pub on_change: Option<Arc<Notify>>,
 }
 
 impl ProviderConfig {
@@ -51,6 +59,7 @@ impl ProviderConfig {
             max_body: 1 << 20,
             retry: RetryPolicy::default(),
             base_url: None,
+            on_change: None,
         }
     }
 }
@@ -85,12 +94,20 @@ pub(crate) struct Shared<C> {
     core: Mutex<C>,
     pub(crate) store: Store,
     wakers: HashMap<String, Arc<Notify>>,
+    on_change: Option<Arc<Notify>>,
 }
 
 impl<C: ProviderCore> Shared<C> {
     fn lock(&self) -> MutexGuard<'_, C> {
         // A panic in a core leaves it poisoned; the state is what the core left.
         self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Signals [`ProviderConfig::on_change`], if set.
+    fn changed(&self) {
+        if let Some(n) = &self.on_change {
+            n.notify_one();
+        }
     }
 
     fn wake(&self, out: &[Outgoing]) {
@@ -123,6 +140,7 @@ impl<C: ProviderCore> Shared<C> {
             self.store.commit(Some(&ev), None, false, &out.outgoing)?;
             drop(core);
             self.wake(&out.outgoing);
+            self.changed();
         }
         Ok(out)
     }
@@ -155,6 +173,7 @@ impl<C: ProviderCore> Shared<C> {
         self.store.commit(Some(&ev), None, false, &out.outgoing)?;
         drop(core);
         self.wake(&out.outgoing);
+        self.changed();
         Ok(out)
     }
 
@@ -180,6 +199,7 @@ impl<C: ProviderCore> Shared<C> {
             .commit(Some(&ev), Some((peer, seq)), dead, &more)?;
         drop(core);
         self.wake(&more);
+        self.changed();
         Ok(())
     }
 }
@@ -257,6 +277,7 @@ impl<C: ProviderCore> Provider<C> {
             core: Mutex::new(core),
             store,
             wakers,
+            on_change: config.on_change.clone(),
         });
         let client = PeerClient::new(
             &config.domain,
@@ -354,6 +375,7 @@ impl<C: ProviderCore> Provider<C> {
                 .commit(Some(&ev), None, false, &out.outgoing)?;
             drop(core);
             self.shared.wake(&out.outgoing);
+            self.shared.changed();
         }
         Ok(out)
     }

@@ -87,6 +87,16 @@ pub struct Delivery {
     pub at: Instant,
 }
 
+/// One delivery processed by a local client, as the delivery hook reports it
+/// ([`Node::subscribe_deliveries`], [`Federation::subscribe_deliveries`]).
+#[derive(Debug, Clone)]
+pub struct DeliveryEvent {
+    /// The client that processed it.
+    pub client: String,
+    /// The delivery (with [`Delivery::at`], when the client had processed it).
+    pub delivery: Delivery,
+}
+
 /// A local MLS client and what it received.
 pub struct LocalClient {
     /// The openmls client.
@@ -108,6 +118,7 @@ pub struct Node {
     provider: Provider<MimiCore>,
     clients: BTreeMap<String, LocalClient>,
     rng: u64,
+    hooks: Vec<tokio::sync::mpsc::UnboundedSender<DeliveryEvent>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -149,6 +160,7 @@ impl Node {
             provider,
             clients: BTreeMap::new(),
             rng: 0x5eed,
+            hooks: Vec::new(),
         }
     }
 
@@ -177,6 +189,31 @@ impl Node {
         let mut n = Self::new(provider, domain);
         n.clients = clients;
         n
+    }
+
+    /// The delivery hook: from now on, every message a local client of this node
+    /// processes in [`Node::sync`] is also sent to the returned receiver, once, right
+    /// after the client processed it (the same record as [`LocalClient::received`], with
+    /// the client id). Cheap (one channel send per delivery per subscriber); a dropped
+    /// receiver is forgotten at the next delivery. Subscriptions do not survive a
+    /// [`Federation::restart`] of this node.
+    pub fn subscribe_deliveries(&mut self) -> tokio::sync::mpsc::UnboundedReceiver<DeliveryEvent> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.hooks.push(tx);
+        rx
+    }
+
+    fn announce(&mut self, client: &str, delivery: &Delivery) {
+        if self.hooks.is_empty() {
+            return;
+        }
+        self.hooks.retain(|h| {
+            h.send(DeliveryEvent {
+                client: client.to_owned(),
+                delivery: delivery.clone(),
+            })
+            .is_ok()
+        });
     }
 
     /// A client.
@@ -622,14 +659,16 @@ impl Node {
                     own,
                 );
                 let joined = got == Got::Joined;
-                lc.received.push(Delivery {
+                let d = Delivery {
                     room_id: item.room_id.clone(),
                     seq: item.seq,
                     hash: h,
                     got,
                     delivered_ms: item.delivered_ms,
                     at: Instant::now(),
-                });
+                };
+                lc.received.push(d.clone());
+                self.announce(&id, &d);
                 if joined {
                     let waits = self
                         .provider
@@ -682,6 +721,9 @@ pub struct Federation {
     pub certs: PathBuf,
     addrs: BTreeMap<String, SocketAddr>,
     retry: RetryPolicy,
+    /// Signalled by every provider's core after each input it ran
+    /// ([`ProviderConfig::on_change`]); [`Federation::pump`] waits on it.
+    changed: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Federation {
@@ -737,6 +779,7 @@ impl Federation {
             certs: certs.to_owned(),
             addrs,
             retry,
+            changed: Arc::new(tokio::sync::Notify::new()),
         };
         for d in domains {
             let p = f.start_provider(d, data).await?;
@@ -760,6 +803,7 @@ impl Federation {
             std::fs::create_dir_all(d)?;
         }
         cfg.retry = self.retry.clone();
+        cfg.on_change = Some(self.changed.clone());
         let core = MimiCore::open(domain, cfg.data_dir.as_deref())?.with_log(self.log.clone());
         Ok(Provider::start(cfg, core).await?)
     }
@@ -816,22 +860,82 @@ impl Federation {
         Ok(())
     }
 
+    /// Scaffolding for tests and benches: `creator` (a local client of the hosting
+    /// provider) creates room `name` under `roles` with `creator_role` (§3.1), then adds
+    /// each of `users` with `role` (§3.2, §3.3), settling (at most `bound`) after each
+    /// step. Returns the room id; a refused add is an [`NodeError::Http`] naming the user
+    /// and the code.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn room_with_users(
+        &mut self,
+        creator: &str,
+        name: &str,
+        roles: &RoleData,
+        creator_role: u32,
+        users: &[String],
+        role: u32,
+        bound: Duration,
+    ) -> Result<String, NodeError> {
+        let room = self
+            .node_of(creator)?
+            .create_room(creator, name, roles, creator_role)?;
+        self.settle(bound).await?;
+        for u in users {
+            let code = self
+                .node_of(creator)?
+                .add_user(creator, &room, u, role)
+                .await?;
+            if !code.ok() {
+                return Err(NodeError::Http(format!(
+                    "adding {u} to {room} refused: {} {}",
+                    code.code, code.description
+                )));
+            }
+            self.settle(bound).await?;
+        }
+        Ok(room)
+    }
+
+    /// The delivery hook of every node ([`Node::subscribe_deliveries`]) on one receiver:
+    /// each message each local client processes, once, as it is processed.
+    pub fn subscribe_deliveries(&mut self) -> tokio::sync::mpsc::UnboundedReceiver<DeliveryEvent> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        for n in self.nodes.values_mut() {
+            n.hooks.push(tx.clone());
+        }
+        rx
+    }
+
+    /// Lets every local client process its new mail at once ([`Node::sync`] on every
+    /// node); returns how many messages were processed.
+    pub fn sync_all(&mut self) -> Result<usize, NodeError> {
+        let mut n = 0;
+        for node in self.nodes.values_mut() {
+            n += node.sync()?;
+        }
+        Ok(n)
+    }
+
+    /// Waits until some provider's core has run an input since the last wait (or at most
+    /// `wait`), then lets every local client process its new mail. Event-driven: a
+    /// `/notify` that lands in a mailbox wakes it at once, so a delivery's
+    /// [`Delivery::at`] is not quantised by polling. Returns how many messages were
+    /// processed (0 on a timeout or a change that brought no mail).
+    pub async fn pump(&mut self, wait: Duration) -> Result<usize, NodeError> {
+        let _ = tokio::time::timeout(wait, self.changed.notified()).await;
+        self.sync_all()
+    }
+
     /// Waits until every hub has every notify acknowledged and every client processed
-    /// its mail (polling every 5 ms, at most `bound`).
+    /// its mail (at most `bound`). Woken by the providers' change hook
+    /// ([`Federation::pump`]), with a 20 ms fallback.
     pub async fn settle(&mut self, bound: Duration) -> Result<(), NodeError> {
         let end = Instant::now() + bound;
+        let mut processed = self.sync_all()?;
         loop {
-            let mut processed = 0;
-            for n in self.nodes.values_mut() {
-                processed += n.sync()?;
-            }
             if processed == 0 && self.nodes.values().all(Node::quiet) {
                 // One more pass: mail that arrived with the last acknowledgement.
-                let mut more = 0;
-                for n in self.nodes.values_mut() {
-                    more += n.sync()?;
-                }
-                if more == 0 {
+                if self.sync_all()? == 0 {
                     return Ok(());
                 }
             }
@@ -849,7 +953,12 @@ impl Federation {
                     .collect();
                 return Err(NodeError::Timeout(bound, pending.join(", ")));
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            processed = if processed > 0 {
+                // Processing may itself have queued work (e.g. a bootstrap): look again.
+                self.sync_all()?
+            } else {
+                self.pump(Duration::from_millis(20)).await?
+            };
         }
     }
 

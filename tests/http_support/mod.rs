@@ -14,6 +14,7 @@ use mimi_ref::http::tls::Identity;
 use mimi_ref::http::{
     CoreOutput, Endpoint, ForwardAnswer, Outgoing, Provider, ProviderConfig, ProviderCore, Request,
 };
+use mimi_ref::provider::node::Federation;
 use mimi_ref::wire::common::{decode_exact, IdentifierUri, Protocol};
 use mimi_ref::wire::mls::MlsMessage;
 use mimi_ref::wire::{FanoutBody, FanoutMessage, FanoutMessages, SubmitMessageRequest};
@@ -235,6 +236,54 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&d);
     d
+}
+
+/// Fast retries for the federation tests.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        initial: Duration::from_millis(10),
+        max: Duration::from_millis(200),
+        request_timeout: Duration::from_secs(5),
+        ..RetryPolicy::default()
+    }
+}
+
+/// a.example, b.example and c.example with the real provider core on loopback, fast
+/// retries; certificates in `<dir>/certs`, and with `durable` data in `<dir>/data`.
+/// Returns the federation and `dir` (fresh).
+pub async fn federation(tag: &str, durable: bool) -> (Federation, PathBuf) {
+    let dir = temp_dir(tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = durable.then(|| dir.join("data"));
+    let f = Federation::start(&DOMAINS, &dir.join("certs"), data.as_deref(), fast_retry())
+        .await
+        .unwrap();
+    (f, dir)
+}
+
+/// Adds the clients alice@a.example, bob@b.example and cathy@c.example (device 1), each
+/// publishing `key_packages` KeyPackages, and lets every user fetch every other's
+/// (§5.2 consent). Returns their client ids.
+pub fn alice_bob_cathy(f: &mut Federation, key_packages: usize) -> (String, String, String) {
+    let mut add = |domain: &str, user: &str| {
+        f.node(domain)
+            .unwrap()
+            .add_client(user, "1", key_packages)
+            .unwrap()
+    };
+    let ids = (
+        add("a.example", "alice"),
+        add("b.example", "bob"),
+        add("c.example", "cathy"),
+    );
+    f.consent_all().unwrap();
+    ids
+}
+
+/// Every party agrees with the hub about `room` and nothing went wrong.
+pub fn agree(f: &Federation, room: &str) {
+    let (_, bad) = f.states(room);
+    assert!(bad.is_empty(), "{bad:#?}");
 }
 
 /// A provider config with fast retries for tests.
