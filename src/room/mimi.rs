@@ -162,6 +162,12 @@ pub fn decode_participants(data: Option<&[u8]>) -> Result<Vec<(String, u32)>, Co
         .collect()
 }
 
+/// The participant list of a dictionary ([`decode_participants`] of its
+/// `participant_list` component; absent → empty).
+pub fn participants_in(dictionary: &Dictionary) -> Result<Vec<(String, u32)>, ComponentRejection> {
+    decode_participants(dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice))
+}
+
 /// Users whose every client in the group is removed by an external sender's (the
 /// hub's) Remove proposals among `external_removed` (leaf indices): a listed user with at
 /// least one client, all of them in the set. The hub removes every client of a user only
@@ -322,7 +328,7 @@ pub fn policy_state(
     members: &BTreeMap<u32, Vec<u8>>,
 ) -> Result<RoomPolicyState, ComponentRejection> {
     let mut state = RoomPolicyState::default();
-    for (user, role) in decode_participants(dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice))? {
+    for (user, role) in participants_in(dictionary)? {
         state.participants.insert(user, role);
     }
     for identity in members.values() {
@@ -486,18 +492,8 @@ impl ComponentLogic for MimiLogic {
         let pre = policy_state(&commit.old_dictionary, &commit.members)?;
         // The hub's Removes of all of a user's clients take the user off the list in
         // the same commit (protocol-06 §5.3; see `hub_removed_users`).
-        let old_list = decode_participants(
-            commit
-                .old_dictionary
-                .get(&PARTICIPANT_LIST)
-                .map(Vec::as_slice),
-        )?;
-        let new_list = decode_participants(
-            commit
-                .new_dictionary
-                .get(&PARTICIPANT_LIST)
-                .map(Vec::as_slice),
-        )?;
+        let old_list = participants_in(&commit.old_dictionary)?;
+        let new_list = participants_in(&commit.new_dictionary)?;
         let hub_users = hub_users_of(&old_list, commit);
         // room-policy-03 §3: a roles update shares no commit with a participant-list
         // change — also not with the list removal the hub's Removes mandate (found by
@@ -534,12 +530,7 @@ impl ComponentLogic for MimiLogic {
 
     fn check_pending(&self, pending: &CommitSummary) -> Result<(), ComponentRejection> {
         let pre = policy_state(&pending.old_dictionary, &pending.members)?;
-        let old_list = decode_participants(
-            pending
-                .old_dictionary
-                .get(&PARTICIPANT_LIST)
-                .map(Vec::as_slice),
-        )?;
+        let old_list = participants_in(&pending.old_dictionary)?;
         let hub_users = hub_users_of(&old_list, pending);
         let proposals = commit_proposals(&pre, pending, &old_list, &hub_users)?;
         // No committer yet: the committer-specific rules (a committer never removes
