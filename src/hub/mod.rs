@@ -1579,7 +1579,7 @@ pub fn blocked_users(room: &PublicRoom) -> BTreeSet<String> {
         return BTreeSet::new();
     }
     let dict = room.dictionary();
-    let Ok(list) = decode_participants(dict.get(&PARTICIPANT_LIST).map(Vec::as_slice)) else {
+    let Ok(list) = crate::room::mimi::participants_in(&dict) else {
         return BTreeSet::new();
     };
     let banned_role = policy_state(&dict, &room.members())

@@ -19,7 +19,7 @@
 //!    only enforced in the direction the commit moves a count, so a room that starts below a
 //!    minimum is not frozen.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::capability::Capability;
 use super::components::{component_id, RoleIndex};
@@ -533,6 +533,19 @@ fn check_post_state(
     Ok(())
 }
 
+/// Per role: (participants holding it, active participants holding it), i.e.
+/// [`RoomPolicyState::participants_in`] and [`RoomPolicyState::active_in`] of every role
+/// that has participants.
+fn role_counts(state: &RoomPolicyState) -> BTreeMap<RoleIndex, (usize, usize)> {
+    let mut counts: BTreeMap<RoleIndex, (usize, usize)> = BTreeMap::new();
+    for (user, &role) in &state.participants {
+        let c = counts.entry(role).or_default();
+        c.0 += 1;
+        c.1 += usize::from(state.client_count(user) > 0);
+    }
+    counts
+}
+
 fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(), Denial> {
     // §3 per-role constraints, in the direction the commit moves each count — except
     // that a commit which redefines a limit (a roles-list or base-policy update) must
@@ -540,13 +553,19 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
     // count would otherwise produce a room that violates its own policy.
     let roles_redefined = post.roles != room.roles;
     let base_redefined = post.base != room.base;
+    // Performance: every role's counts from one pass over each state (instead of one
+    // pass per role and count); `tests::role_counts_match_the_per_role_counts`.
+    let (pre_counts, post_counts) = (role_counts(room), role_counts(post));
+    let count = |counts: &BTreeMap<RoleIndex, (usize, usize)>, idx| {
+        counts.get(&idx).copied().unwrap_or((0, 0))
+    };
     for r in &post.roles.roles {
         let idx = r.role_index;
         if idx == 0 {
             continue;
         }
-        let (pre_p, post_p) = (room.participants_in(idx), post.participants_in(idx));
-        let (pre_a, post_a) = (room.active_in(idx), post.active_in(idx));
+        let (pre_p, pre_a) = count(&pre_counts, idx);
+        let (post_p, post_a) = count(&post_counts, idx);
         let min_p = r.minimum_participants_constraint;
         let min_a = r.minimum_active_participants_constraint;
         if post_p < pre_p && post_p < min_p as usize {
@@ -633,4 +652,45 @@ fn check_constraints(room: &RoomPolicyState, post: &RoomPolicyState) -> Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_counts_match_the_per_role_counts() {
+        let mut state = RoomPolicyState::default();
+        for i in 0..40u32 {
+            let user = format!("mimi://p.example/u/u{i}");
+            state.participants.insert(user.clone(), i % 5);
+            // Every third user has a client, every seventh an emptied client set.
+            if i % 3 == 0 {
+                state
+                    .clients
+                    .entry(user.clone())
+                    .or_default()
+                    .insert(format!("mimi://p.example/d/u{i}/1"));
+            } else if i % 7 == 0 {
+                state.clients.entry(user).or_default();
+            }
+        }
+        // A client of an unlisted user counts for no role.
+        state
+            .clients
+            .entry("mimi://p.example/u/ghost".into())
+            .or_default()
+            .insert("mimi://p.example/d/ghost/1".into());
+        let counts = role_counts(&state);
+        for idx in 0..8 {
+            let got = counts.get(&idx).copied().unwrap_or((0, 0));
+            assert_eq!(
+                got,
+                (state.participants_in(idx), state.active_in(idx)),
+                "role {idx}"
+            );
+        }
+        assert_eq!(counts.get(&0), Some(&(8, 3)));
+        assert!(role_counts(&RoomPolicyState::default()).is_empty());
+    }
 }

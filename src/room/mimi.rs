@@ -81,7 +81,18 @@ fn rej(component: ComponentId, rule: impl Into<String>) -> ComponentRejection {
 /// The user a client credential identity belongs to: `mimi://<domain>/u/<first
 /// path segment>` of a `mimi://<domain>/d/…` client URI.
 pub fn user_of_client(identity: &[u8]) -> Result<String, ComponentRejection> {
-    user_and_domain_of_client(identity).map(|(user, _)| user)
+    // Performance: a remembered answer gives out its user alone (the domain is not
+    // cloned only to be dropped); otherwise as `user_and_domain_of_client`.
+    let hit = IDENTITY_MEMO.with(|memo| {
+        memo.borrow().get(identity).map(|a| match a {
+            Ok((user, _)) => Ok(user.clone()),
+            Err(e) => Err(e.clone()),
+        })
+    });
+    match hit {
+        Some(answer) => answer,
+        None => user_and_domain_of_client(identity).map(|(user, _)| user),
+    }
 }
 
 /// How many identities [`user_and_domain_of_client`] remembers per thread before it
@@ -160,6 +171,12 @@ pub fn decode_participants(data: Option<&[u8]>) -> Result<Vec<(String, u32)>, Co
                 .ok_or_else(|| rej(PARTICIPANT_LIST, "participant-list.user-not-utf8"))
         })
         .collect()
+}
+
+/// The participant list of a dictionary ([`decode_participants`] of its
+/// `participant_list` component; absent → empty).
+pub fn participants_in(dictionary: &Dictionary) -> Result<Vec<(String, u32)>, ComponentRejection> {
+    decode_participants(dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice))
 }
 
 /// Users whose every client in the group is removed by an external sender's (the
@@ -321,9 +338,19 @@ pub fn policy_state(
     dictionary: &Dictionary,
     members: &BTreeMap<u32, Vec<u8>>,
 ) -> Result<RoomPolicyState, ComponentRejection> {
+    policy_state_and_list(dictionary, members).map(|(state, _)| state)
+}
+
+/// [`policy_state`] and the participant list it was built from ([`participants_in`]
+/// of `dictionary`), so that a caller needing both decodes the list once.
+fn policy_state_and_list(
+    dictionary: &Dictionary,
+    members: &BTreeMap<u32, Vec<u8>>,
+) -> Result<(RoomPolicyState, Vec<(String, u32)>), ComponentRejection> {
     let mut state = RoomPolicyState::default();
-    for (user, role) in decode_participants(dictionary.get(&PARTICIPANT_LIST).map(Vec::as_slice))? {
-        state.participants.insert(user, role);
+    let list = participants_in(dictionary)?;
+    for (user, role) in &list {
+        state.participants.insert(user.clone(), *role);
     }
     for identity in members.values() {
         // The user and client of `actor_of` (its credential claims are not needed here;
@@ -341,7 +368,7 @@ pub fn policy_state(
     if let Some(b) = dictionary.get(&BASE_ROOM_POLICY) {
         state.base = decode_tls(BASE_ROOM_POLICY, "base-room-policy", b)?;
     }
-    Ok(state)
+    Ok((state, list))
 }
 
 fn apply_participants(
@@ -483,21 +510,10 @@ impl ComponentLogic for MimiLogic {
     }
 
     fn check_commit(&self, commit: &CommitSummary) -> Result<(), ComponentRejection> {
-        let pre = policy_state(&commit.old_dictionary, &commit.members)?;
         // The hub's Removes of all of a user's clients take the user off the list in
         // the same commit (protocol-06 §5.3; see `hub_removed_users`).
-        let old_list = decode_participants(
-            commit
-                .old_dictionary
-                .get(&PARTICIPANT_LIST)
-                .map(Vec::as_slice),
-        )?;
-        let new_list = decode_participants(
-            commit
-                .new_dictionary
-                .get(&PARTICIPANT_LIST)
-                .map(Vec::as_slice),
-        )?;
+        let (pre, old_list) = policy_state_and_list(&commit.old_dictionary, &commit.members)?;
+        let new_list = participants_in(&commit.new_dictionary)?;
         let hub_users = hub_users_of(&old_list, commit);
         // room-policy-03 §3: a roles update shares no commit with a participant-list
         // change — also not with the list removal the hub's Removes mandate (found by
@@ -533,13 +549,7 @@ impl ComponentLogic for MimiLogic {
     }
 
     fn check_pending(&self, pending: &CommitSummary) -> Result<(), ComponentRejection> {
-        let pre = policy_state(&pending.old_dictionary, &pending.members)?;
-        let old_list = decode_participants(
-            pending
-                .old_dictionary
-                .get(&PARTICIPANT_LIST)
-                .map(Vec::as_slice),
-        )?;
+        let (pre, old_list) = policy_state_and_list(&pending.old_dictionary, &pending.members)?;
         let hub_users = hub_users_of(&old_list, pending);
         let proposals = commit_proposals(&pre, pending, &old_list, &hub_users)?;
         // No committer yet: the committer-specific rules (a committer never removes
@@ -971,8 +981,11 @@ mod tests {
         // Twice: the second round is answered from the memo.
         for _ in 0..2 {
             for id in &ids {
+                // `user_of_client` first: a miss on the first round, a hit on the second.
+                let user = user_of_client(id).map_err(|e| e.rule);
                 let memo = user_and_domain_of_client(id).map_err(|e| e.rule);
                 let parse = parse_client_identity(id).map_err(|e| e.rule);
+                assert_eq!(user, parse.clone().map(|(u, _)| u));
                 assert_eq!(memo, parse);
             }
         }
@@ -1029,6 +1042,48 @@ mod tests {
         assert_eq!(
             hub_removed_users(&list, &members, &[1, 2].into_iter().collect()),
             ["mimi://b.example/u/bob".to_string()].into_iter().collect()
+        );
+    }
+
+    /// `policy_state_and_list` hands back the list `participants_in` decodes and the
+    /// state `policy_state` builds, errors included.
+    #[test]
+    fn policy_state_and_list_matches_its_parts() {
+        let members: BTreeMap<u32, Vec<u8>> = [
+            (0, b"mimi://a.example/d/alice/1".to_vec()),
+            (1, b"mimi://b.example/d/bob/1".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let good: Dictionary = [(PARTICIPANT_LIST, list(&[(A, 3), (B, 2)]))]
+            .into_iter()
+            .collect();
+        let bad_list: Dictionary = [(PARTICIPANT_LIST, vec![0xff])].into_iter().collect();
+        let bad_roles: Dictionary = [
+            (PARTICIPANT_LIST, list(&[(A, 3)])),
+            (ROLES_LIST, vec![0x01]),
+        ]
+        .into_iter()
+        .collect();
+        let mut bad_member = members.clone();
+        bad_member.insert(2, b"not a uri".to_vec());
+        for (dict, mem) in [
+            (&good, &members),
+            (&Dictionary::new(), &members),
+            (&bad_list, &members),
+            (&bad_roles, &members),
+            (&good, &bad_member),
+        ] {
+            let both = policy_state_and_list(dict, mem).map_err(|e| e.rule);
+            let state = policy_state(dict, mem).map_err(|e| e.rule);
+            assert_eq!(both.clone().map(|(s, _)| s), state);
+            if let Ok((_, l)) = both {
+                assert_eq!(l, participants_in(dict).unwrap());
+            }
+        }
+        assert_eq!(
+            policy_state_and_list(&good, &members).unwrap().1,
+            vec![(A.to_string(), 3), (B.to_string(), 2)]
         );
     }
 

@@ -414,10 +414,7 @@ impl PublicRoom {
 
     /// Current members: leaf index → credential identity.
     pub fn members(&self) -> BTreeMap<u32, Vec<u8>> {
-        self.group
-            .members()
-            .map(|m| (m.index.u32(), credential_identity(&m.credential)))
-            .collect()
+        member_identities(&self.group)
     }
 
     /// The credential identity of the member at `leaf`, if that leaf is occupied
@@ -964,6 +961,17 @@ impl PublicRoom {
     }
 }
 
+/// The members of `group`: leaf index → credential identity. Performance: read from
+/// the tree's leaves in place; openmls's `members()` clones every leaf's credential
+/// and both keys into a `Member` first (`tests::member_identities_match_openmls_members`).
+fn member_identities(group: &PublicGroup) -> BTreeMap<u32, Vec<u8>> {
+    group
+        .treesync()
+        .full_leaves()
+        .map(|(index, leaf)| (index.u32(), credential_identity(leaf.credential())))
+        .collect()
+}
+
 /// Build the [`CommitSummary`] of a staged commit against the pre-commit
 /// `group`. `None` if a member sender is not in the tree (cannot happen for a
 /// commit openmls validated).
@@ -1016,10 +1024,7 @@ pub(crate) fn commit_summary(
             .app_data_dictionary()
             .map(|e| e.dictionary()),
     );
-    let members = group
-        .members()
-        .map(|m| (m.index.u32(), credential_identity(&m.credential)))
-        .collect();
+    let members = member_identities(group);
     let mut proposals = Vec::new();
     for q in staged.queued_proposals() {
         let sender = match q.sender() {
@@ -1293,6 +1298,49 @@ mod tests {
             .process_handshake(&f.commit, Some(&f.group_info))
             .unwrap();
         assert_eq!(f.hub.epoch(), 2);
+    }
+
+    /// The in-place member read answers as openmls's `members()` does, before and after
+    /// a merged commit, after a refused one and after a rollback.
+    #[test]
+    fn member_identities_match_openmls_members() {
+        let slow = |room: &PublicRoom| -> BTreeMap<u32, Vec<u8>> {
+            room.group
+                .members()
+                .map(|m| (m.index.u32(), m.credential.serialized_content().to_vec()))
+                .collect()
+        };
+        let mut f = fixture();
+        assert_eq!(f.hub.members(), slow(&f.hub));
+        assert_eq!(f.hub.members().len(), 2);
+        let checkpoint = f.hub.checkpoint().unwrap();
+        // Refused (a GroupInfo of another epoch would do; a missing one is simplest).
+        assert!(f.hub.process_handshake(&f.commit, None).is_err());
+        assert_eq!(f.hub.members(), slow(&f.hub));
+        f.hub
+            .process_handshake(&f.commit, Some(&f.group_info))
+            .unwrap();
+        assert_eq!(f.hub.members(), slow(&f.hub));
+        f.hub.rollback(checkpoint).unwrap();
+        assert_eq!(f.hub.epoch(), 1);
+        assert_eq!(f.hub.members(), slow(&f.hub));
+        // A removal leaves a blank leaf, which both skip.
+        f.alice.discard_pending_commit(GID).unwrap();
+        let out = f
+            .alice
+            .commit(
+                GID,
+                &CommitRequest {
+                    removes: vec![1],
+                    ..CommitRequest::default()
+                },
+            )
+            .unwrap();
+        f.hub
+            .process_handshake(&out.commit, Some(&out.group_info))
+            .unwrap();
+        assert_eq!(f.hub.members(), slow(&f.hub));
+        assert_eq!(f.hub.members().keys().copied().collect::<Vec<_>>(), vec![0]);
     }
 
     #[test]

@@ -16,9 +16,9 @@
 
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::{
-    BasicCredential, Capabilities, Ciphersuite, Credential, Extension, ExtensionType, GroupId,
-    MlsMessageBodyIn, MlsMessageIn, ProposalType, ProtocolMessage, RatchetTreeIn,
-    RequiredCapabilitiesExtension, WireFormatPolicy, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
+    Capabilities, Ciphersuite, Credential, Extension, ExtensionType, GroupId, MlsMessageBodyIn,
+    MlsMessageIn, ProposalType, ProtocolMessage, RatchetTreeIn, RequiredCapabilitiesExtension,
+    WireFormatPolicy, PURE_PLAINTEXT_WIRE_FORMAT_POLICY,
 };
 use openmls::prelude::{KeyPackage, KeyPackageVerifyError, OpenMlsCrypto, ProtocolVersion};
 use thiserror::Error;
@@ -148,11 +148,14 @@ pub fn decode_ratchet_tree(bytes: &[u8]) -> Result<RatchetTreeIn, DecodeError> {
 
 /// The identity bytes of a credential: the `BasicCredential` identity, or the
 /// raw serialized content for other credential types.
+///
+/// Performance: openmls 0.9.2 builds a `BasicCredential` from the credential's
+/// serialized content unchanged, so both cases are the serialized content; it is copied
+/// directly instead of cloning the whole credential first (the hub resolves every
+/// member's identity at each commit). `tests::credential_identity_matches_basic_credential`
+/// checks this against the `BasicCredential` conversion.
 pub fn credential_identity(credential: &Credential) -> Vec<u8> {
-    match BasicCredential::try_from(credential.clone()) {
-        Ok(basic) => basic.identity().to_vec(),
-        Err(_) => credential.serialized_content().to_vec(),
-    }
+    credential.serialized_content().to_vec()
 }
 
 /// Build a `GroupId` from bytes (the room's `mimi://…/g/…` URI, protocol-06 §4).
@@ -179,4 +182,47 @@ pub fn sign_content(label: &str, content: &[u8]) -> Vec<u8> {
     vl(&mut out, format!("MLS 1.0 {label}").as_bytes());
     vl(&mut out, content);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openmls::prelude::BasicCredential;
+
+    /// The slow path `credential_identity` replaced: convert to a `BasicCredential`
+    /// and take its identity, else the raw serialized content.
+    fn identity_via_basic(credential: &Credential) -> Vec<u8> {
+        match BasicCredential::try_from(credential.clone()) {
+            Ok(basic) => basic.identity().to_vec(),
+            Err(_) => credential.serialized_content().to_vec(),
+        }
+    }
+
+    #[test]
+    fn credential_identity_matches_basic_credential() {
+        let mut credentials: Vec<Credential> = [
+            &b"mimi://a.example/d/alice/1"[..],
+            b"",
+            b"\xff\x00\x01",
+            &[7u8; 300][..],
+        ]
+        .iter()
+        .map(|id| BasicCredential::new(id.to_vec()).into())
+        .collect();
+        credentials.push(Credential::new(
+            openmls::prelude::CredentialType::X509,
+            b"not a basic credential".to_vec(),
+        ));
+        credentials.push(Credential::new(
+            openmls::prelude::CredentialType::Other(0xf000),
+            vec![1, 2, 3],
+        ));
+        for c in &credentials {
+            assert_eq!(credential_identity(c), identity_via_basic(c), "{c:?}");
+        }
+        assert_eq!(
+            credential_identity(&credentials[0]),
+            b"mimi://a.example/d/alice/1".to_vec()
+        );
+    }
 }
