@@ -544,9 +544,10 @@ fn group_note(group: &str) -> Option<&'static str> {
         "https" => {
             "Application messages end to end over loopback mutual-TLS HTTPS (three providers, \
              concurrent `/submitMessage`, durable queued `/notify` fanout with \
-             acknowledgements, followers and clients; completion polled every 5 ms) vs the \
-             same requests through the in-process sans-IO `sim` world; the ratio is of \
-             messages per second (latency percentiles are not measured)."
+             acknowledgements, followers and clients; completion signalled by the providers' \
+             change hook) vs the same requests through the in-process sans-IO `sim` world; \
+             the ratio is of messages per second (per-message latency: see the latency \
+             table)."
         }
         g if g.starts_with("equivalence") => {
             "Proptest cases of the model-vs-implementation equivalence suite (`tests/equiv`: \
