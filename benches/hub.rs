@@ -20,7 +20,7 @@
 
 mod support;
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use std::hint::black_box;
 
 use mimi_ref::hub::{Hub, HubInput, HubOutput};
@@ -29,12 +29,6 @@ use support::CommitKind;
 
 /// Member counts (issue 8).
 const SIZES: [usize; 4] = [2, 10, 100, 1000];
-/// Measurement time below 100 members (the suite's default).
-const SMALL_MEASUREMENT: std::time::Duration = std::time::Duration::from_secs(3);
-/// Measurement time at 100 and more members: every iteration also rebuilds the
-/// pre-commit state outside the timer (tens of ms at 1000), so the wall time is several
-/// times this; kept short so that `cargo bench` stays within about 40 minutes.
-const LARGE_MEASUREMENT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The follower providers the members live on.
 fn providers() -> Vec<String> {
@@ -94,17 +88,7 @@ fn bench_hub(c: &mut Criterion) {
                 "hub and openmls reach the same epoch"
             );
 
-            if n >= 100 {
-                group
-                    .sampling_mode(SamplingMode::Flat)
-                    .sample_size(10)
-                    .measurement_time(LARGE_MEASUREMENT);
-            } else {
-                group
-                    .sampling_mode(SamplingMode::Auto)
-                    .sample_size(20)
-                    .measurement_time(SMALL_MEASUREMENT);
-            }
+            support::sample_for_members(&mut group, n);
             let room_ref: &MimiRoom = room;
             group.bench_function(BenchmarkId::new("mimi-ref-hub", n), |b| {
                 b.iter_batched(

@@ -14,7 +14,7 @@
 
 mod support;
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use openmls::prelude::PublicGroup;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use std::hint::black_box;
@@ -24,12 +24,6 @@ use support::{raw_openmls, CommitKind, RoomFixture};
 
 /// Member counts (issue 8).
 const SIZES: [usize; 4] = [2, 10, 100, 1000];
-/// Measurement time below 100 members (the suite's default).
-const SMALL_MEASUREMENT: std::time::Duration = std::time::Duration::from_secs(3);
-/// Measurement time at 100 and more members: every iteration also rebuilds the
-/// pre-commit state outside the timer (tens of ms at 1000), so the wall time is several
-/// times this; kept short so that `cargo bench` stays within about 40 minutes.
-const LARGE_MEASUREMENT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The subject's fresh state: the hub's room view at the pre-commit epoch.
 fn fresh_room(f: &RoomFixture) -> PublicRoom {
@@ -75,17 +69,7 @@ fn bench_room(c: &mut Criterion) {
                 "hub and openmls end in the same tree"
             );
 
-            if f.members >= 100 {
-                group
-                    .sampling_mode(SamplingMode::Flat)
-                    .sample_size(10)
-                    .measurement_time(LARGE_MEASUREMENT);
-            } else {
-                group
-                    .sampling_mode(SamplingMode::Auto)
-                    .sample_size(20)
-                    .measurement_time(SMALL_MEASUREMENT);
-            }
+            support::sample_for_members(&mut group, f.members);
             group.bench_with_input(BenchmarkId::new("mimi-ref", f.members), f, |b, f| {
                 b.iter_batched(
                     || fresh_room(f),
@@ -131,17 +115,7 @@ fn bench_room_parts(c: &mut Criterion) {
         post.verify_group_info(&pending.group_info)
             .expect("the committer's GroupInfo verifies against the merged room");
         let (_pre, pre_provider) = fresh_public_group(&f);
-        if n >= 100 {
-            group
-                .sampling_mode(SamplingMode::Flat)
-                .sample_size(10)
-                .measurement_time(LARGE_MEASUREMENT);
-        } else {
-            group
-                .sampling_mode(SamplingMode::Auto)
-                .sample_size(20)
-                .measurement_time(SMALL_MEASUREMENT);
-        }
+        support::sample_for_members(&mut group, n);
         group.bench_function(BenchmarkId::new("groupinfo-check", n), |b| {
             b.iter(|| post.verify_group_info(black_box(&pending.group_info)))
         });

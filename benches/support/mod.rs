@@ -41,6 +41,27 @@ pub fn criterion() -> Criterion {
         .configure_from_args()
 }
 
+/// Sampling for a commit bench at `members` members (hub and room benches): below 100,
+/// criterion's automatic sampling, 20 samples, 3 s; from 100 on, flat sampling, 10 samples,
+/// 2 s, because every iteration also rebuilds the pre-commit state outside the timer (tens
+/// of ms at 1000), so the wall time is several times the measurement time.
+pub fn sample_for_members<M: criterion::measurement::Measurement>(
+    group: &mut criterion::BenchmarkGroup<'_, M>,
+    members: usize,
+) {
+    if members >= 100 {
+        group
+            .sampling_mode(criterion::SamplingMode::Flat)
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(2));
+    } else {
+        group
+            .sampling_mode(criterion::SamplingMode::Auto)
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(3));
+    }
+}
+
 /// For suites of many sub-millisecond benches (policy, codec): as [`criterion`] but with
 /// 10 000 bootstrap resamples instead of 100 000, which otherwise dominate their run time.
 pub fn criterion_quick() -> Criterion {
